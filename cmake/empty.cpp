@@ -1,0 +1,1 @@
+// Keeps agora_platform a valid library while src/platform is empty.
