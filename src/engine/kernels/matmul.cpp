@@ -1,0 +1,67 @@
+#include "engine/kernels/matmul.h"
+
+#include <algorithm>
+
+#include "engine/kernels/type_ops.h"
+
+namespace agora {
+namespace {
+
+// Tokens handled per pass over a chunk of weight rows: the chunk's rows are re-read once per
+// tile, and one weight row is dotted with the whole tile while it sits in L1.
+constexpr int64_t kTokenTile = 32;
+
+}  // namespace
+
+size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tok) {
+  const GgmlType vdt = type_ops(w.type).vec_dot_type;
+  if (vdt == GgmlType::F32) return 0;
+  return row_size(vdt, w.n_in) * static_cast<size_t>(n_tok);
+}
+
+void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
+            std::vector<uint8_t>& scratch) {
+  if (n_tok <= 0 || w.n_out <= 0) return;
+  const TypeOps& ops = type_ops(w.type);
+  const GgmlType vdt = ops.vec_dot_type;
+  const int64_t n_in = w.n_in, n_out = w.n_out;
+
+  // 1. Activations in the weight's vec_dot_type (f32 rows are used as they are).
+  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+  size_t act_row = static_cast<size_t>(n_in) * sizeof(float);
+  if (vdt != GgmlType::F32) {
+    act_row = row_size(vdt, n_in);
+    const size_t need = act_row * static_cast<size_t>(n_tok);
+    if (scratch.size() < need) scratch.resize(need);
+    const FromFloatFn from_float = type_ops(vdt).from_float;
+    uint8_t* dst = scratch.data();
+    if (n_tok == 1) {
+      from_float(x, dst, n_in);
+    } else {
+      pool.parallel_for(n_tok, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) from_float(x + t * n_in, dst + t * act_row, n_in);
+      });
+    }
+    act = dst;
+  }
+
+  // 2. Output rows split across the pool; each row is dotted with a tile of tokens while hot.
+  const VecDotFn vec_dot = ops.vec_dot;
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  const size_t w_row = w.row_bytes;
+  pool.parallel_for(
+      n_out,
+      [&](int64_t b, int64_t e) {
+        for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) {
+          const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
+          for (int64_t o = b; o < e; ++o) {
+            const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
+            for (int64_t t = t0; t < t1; ++t)
+              y[t * n_out + o] = vec_dot(n_in, wr, act + static_cast<size_t>(t) * act_row);
+          }
+        }
+      },
+      /*min_chunk=*/16);
+}
+
+}  // namespace agora
