@@ -8,7 +8,7 @@
 
 // The AVX2 kernels exist when the build targets AVX2+FMA+F16C (the default -march=x86-64-v3);
 // AGORA_PORTABLE builds are scalar only.
-#if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(AGORA_AVX2_KERNELS_WIP)
+#if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define AGORA_HAVE_AVX2 1
 #endif
 

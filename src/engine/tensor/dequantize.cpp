@@ -6,6 +6,10 @@
 #include "engine/tensor/quant_blocks.h"
 #include "engine/tensor/quant_unpack.h"
 
+// Float expressions here are evaluated exactly as written (no fused multiply-add), so results do
+// not depend on the compiler's contraction choices: quantized bytes must be reproducible.
+#pragma GCC optimize("fp-contract=off")
+
 namespace agora {
 
 void dequantize_row_f32(const void* src, float* dst, int64_t n) {

@@ -8,6 +8,10 @@
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
 
+// Float expressions here are evaluated exactly as written (no fused multiply-add), so results do
+// not depend on the compiler's contraction choices: quantized bytes must be reproducible.
+#pragma GCC optimize("fp-contract=off")
+
 namespace agora {
 
 void quantize_row_f32(const float* src, void* dst, int64_t n) {
