@@ -4,12 +4,30 @@
 
 #include "engine/kernels/type_ops.h"
 
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
 namespace agora {
 namespace {
 
 // Tokens handled per pass over a chunk of weight rows: the chunk's rows are re-read once per
 // tile, and one weight row is dotted with the whole tile while it sits in L1.
 constexpr int64_t kTokenTile = 32;
+
+// Decode is bound by how fast weights arrive from DRAM; a core alone keeps too few cache misses
+// in flight to saturate it, so each row's successor-but-one is requested ahead of use.
+constexpr int64_t kPrefetchRows = 2;
+
+inline void prefetch_row(const uint8_t* p, size_t bytes) {
+#if defined(__SSE__)
+  for (size_t off = 0; off < bytes; off += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
 
 }  // namespace
 
@@ -56,6 +74,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
           const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
           for (int64_t o = b; o < e; ++o) {
             const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
+            if (o + kPrefetchRows < e) prefetch_row(wr + kPrefetchRows * w_row, w_row);
             for (int64_t t = t0; t < t1; ++t)
               y[t * n_out + o] = vec_dot(n_in, wr, act + static_cast<size_t>(t) * act_row);
           }

@@ -1,0 +1,153 @@
+// Kernel throughput: GB/s of weights streamed by a 4096x4096 matrix-vector product per type
+// (the decode regime), the memory bandwidth this machine gives to a plain read and a memcpy, and
+// prefill throughput of a matrix x 64 tokens.
+//
+//   kernels_bench [--benchmark_filter=matvec] ...
+//
+// "hot": one 4096x4096 matrix, re-read every iteration (it may stay in a large L3).
+// "cold": iterations rotate over copies totalling >= 512 MiB, so weights come from DRAM, as in a
+// real model's decode step. bytes_per_second counts weight bytes only.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "engine/kernels/matmul.h"
+#include "engine/kernels/thread_pool.h"
+#include "engine/kernels/type_ops.h"
+#include "engine/tensor/fp16.h"
+#include "engine/tensor/quantize.h"
+
+namespace agora {
+namespace {
+
+constexpr int64_t kDim = 4096;
+constexpr size_t kColdBytes = size_t{512} << 20;
+
+const GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
+                           GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                           GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                           GgmlType::Q6_K, GgmlType::IQ4_NL, GgmlType::IQ4_XS};
+
+// One kDim x kDim matrix of type t: quantized from Gaussian floats, or (IQ4 types, which have no
+// quantizer) random bytes with small f16 scales.
+std::vector<uint8_t> make_matrix(GgmlType t) {
+  const size_t row = row_size(t, kDim);
+  std::vector<uint8_t> m(row * kDim);
+  std::mt19937 rng(1234);
+  if (QuantizeRowFn q = quantize_row_fn(t)) {
+    std::normal_distribution<float> dist(0.0f, 0.02f);
+    std::vector<float> x(kDim);
+    for (int64_t r = 0; r < kDim; ++r) {
+      for (auto& v : x) v = dist(rng);
+      q(x.data(), m.data() + r * row, kDim);
+    }
+  } else {
+    for (auto& b : m) b = static_cast<uint8_t>(rng());
+    const size_t bs = type_info(t).type_size;
+    const uint16_t d = fp32_to_fp16(0.001f);
+    for (size_t off = 0; off < m.size(); off += bs) std::memcpy(&m[off], &d, 2);
+  }
+  return m;
+}
+
+ThreadPool& pool_for(int n) {
+  static std::unique_ptr<ThreadPool> pools[9];
+  if (!pools[n]) pools[n] = std::make_unique<ThreadPool>(n);
+  return *pools[n];
+}
+
+void BM_matvec(benchmark::State& state, GgmlType t, bool cold) {
+  const int threads = static_cast<int>(state.range(0));
+  const int64_t n_tok = state.range(1);
+  const std::vector<uint8_t> one = make_matrix(t);
+  const size_t bytes = one.size();
+  const size_t copies = cold ? std::max<size_t>(1, kColdBytes / bytes) : 1;
+  std::vector<uint8_t> all(bytes * copies);
+  for (size_t c = 0; c < copies; ++c) std::memcpy(all.data() + c * bytes, one.data(), bytes);
+  std::vector<float> x(kDim * n_tok), y(kDim * n_tok);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (auto& v : x) v = dist(rng);
+  std::vector<uint8_t> scratch;
+  ThreadPool& pool = pool_for(threads);
+  size_t c = 0;
+  for (auto _ : state) {
+    const WeightView w{t, all.data() + c * bytes, kDim, kDim, row_size(t, kDim)};
+    matmul(w, x.data(), n_tok, y.data(), pool, scratch);
+    benchmark::DoNotOptimize(y.data());
+    c = (c + 1) % copies;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kDim * kDim * n_tok * state.iterations(),
+                                                 benchmark::Counter::kIsRate,
+                                                 benchmark::Counter::kIs1000);
+  state.SetLabel(std::string(type_name(t)) + (kernels_use_avx2() ? " avx2" : " scalar"));
+}
+
+// Memory bandwidth probes over a 1 GiB buffer: a parallel sum (pure read) and a memcpy.
+void BM_mem_read(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const size_t n = (size_t{1} << 30) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  ThreadPool& pool = pool_for(threads);
+  std::vector<double> partial(64 * 8);
+  for (auto _ : state) {
+    pool.parallel_for(64, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k) {
+        const float* p = buf.data() + k * (n / 64);
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        for (size_t i = 0; i < n / 64; i += 8) {
+          s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3];
+          s4 += p[i + 4]; s5 += p[i + 5]; s6 += p[i + 6]; s7 += p[i + 7];
+        }
+        partial[k * 8] = s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+      }
+    });
+    benchmark::DoNotOptimize(partial.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * sizeof(float)));
+}
+
+void BM_memcpy(benchmark::State& state) {
+  const size_t n = size_t{512} << 20;
+  std::vector<uint8_t> a(n, 1), b(n, 2);
+  for (auto _ : state) {
+    std::memcpy(b.data(), a.data(), n);
+    benchmark::DoNotOptimize(b.data());
+  }
+  // Bytes moved: read + write.
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * n));
+}
+
+int register_all() {
+  for (GgmlType t : kTypes) {
+    for (bool cold : {false, true}) {
+      const std::string name = std::string("matvec_") + (cold ? "cold/" : "hot/") + std::string(type_name(t));
+      benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, cold)
+          ->ArgsProduct({{1, 2}, {1}})
+          ->ArgNames({"t", "tok"})
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+    const std::string name = std::string("prefill/") + std::string(type_name(t));
+    benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, false)
+        ->Args({2, 64})
+        ->ArgNames({"t", "tok"})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("mem_read_1GiB", BM_mem_read)->Arg(1)->Arg(2)->ArgName("t")->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("memcpy_512MiB", BM_memcpy)->UseRealTime()->Unit(benchmark::kMillisecond);
+  return 0;
+}
+
+const int registered = register_all();
+
+}  // namespace
+}  // namespace agora
+
+BENCHMARK_MAIN();
