@@ -200,11 +200,11 @@ QuantizeRowFn quantize_row_fn(GgmlType type) {
     case GgmlType::Q8_0: return quantize_row_q8_0;
     case GgmlType::Q8_1: return quantize_row_q8_1;
     case GgmlType::Q8_K: return quantize_row_q8_k;
-    case GgmlType::Q2_K:
-    case GgmlType::Q3_K:
-    case GgmlType::Q4_K:
-    case GgmlType::Q5_K:
-    case GgmlType::Q6_K:
+    case GgmlType::Q2_K: return quantize_row_q2_k;
+    case GgmlType::Q3_K: return quantize_row_q3_k;
+    case GgmlType::Q4_K: return quantize_row_q4_k;
+    case GgmlType::Q5_K: return quantize_row_q5_k;
+    case GgmlType::Q6_K: return quantize_row_q6_k;
     case GgmlType::IQ4_NL:
     case GgmlType::IQ4_XS: return nullptr;
   }

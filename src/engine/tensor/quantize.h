@@ -22,8 +22,14 @@ void quantize_row_q5_1(const float* src, void* dst, int64_t n);
 void quantize_row_q8_0(const float* src, void* dst, int64_t n);
 void quantize_row_q8_1(const float* src, void* dst, int64_t n);
 void quantize_row_q8_k(const float* src, void* dst, int64_t n);
+// K-quants (quantize_k.cpp): the reference's searches without an importance matrix.
+void quantize_row_q2_k(const float* src, void* dst, int64_t n);
+void quantize_row_q3_k(const float* src, void* dst, int64_t n);
+void quantize_row_q4_k(const float* src, void* dst, int64_t n);
+void quantize_row_q5_k(const float* src, void* dst, int64_t n);
+void quantize_row_q6_k(const float* src, void* dst, int64_t n);
 
-// The quantizer of a type, or null where Agora has none yet.
+// The quantizer of a type, or null where Agora has none (IQ4_NL, IQ4_XS).
 using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 QuantizeRowFn quantize_row_fn(GgmlType type);
 

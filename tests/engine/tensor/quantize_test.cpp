@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/kernels/type_ops.h"
 #include "engine/tensor/dequantize.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
@@ -22,6 +23,59 @@ std::vector<float> random_row(int64_t n, uint32_t seed, float scale = 1.0f) {
   std::vector<float> v(static_cast<size_t>(n));
   for (auto& x : v) x = dist(rng);
   return v;
+}
+
+// A deterministic, platform-independent input row (xorshift, no <random> distributions), with
+// varied block scales and some all-zero sub-blocks.
+std::vector<float> golden_input(int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n));
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  for (int64_t i = 0; i < n; ++i) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    const float u = static_cast<float>(s >> 40) / 16777216.0f;  // [0, 1)
+    const float block_scale = static_cast<float>(1 + (i / 256) % 7) * 0.25f;
+    x[i] = (u * 2.0f - 1.0f) * (u * u + 0.1f) * block_scale;
+    if ((i / 256) % 5 == 3 && i % 256 < 40) x[i] = 0.0f;
+  }
+  return x;
+}
+
+uint64_t fnv1a(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint8_t c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// FNV-1a of the reference engine's quantize_row_*_ref output for golden_input(256 * 40), taken
+// from its C source built with -ffp-contract=off (a throwaway harness, not in this repository).
+// The scalar and the fast (type_ops) quantizers must reproduce those bytes exactly.
+TEST(Quantize, MatchesReferenceEngineBytes) {
+  const struct {
+    GgmlType type;
+    uint64_t hash;
+  } golden[] = {
+      {GgmlType::Q4_0, 0x3ad7c64e03d6b3d1ull}, {GgmlType::Q4_1, 0xf1cc8e211a664a93ull},
+      {GgmlType::Q5_0, 0x008d0ed4fbc7e70aull}, {GgmlType::Q5_1, 0x045c348a69e701b8ull},
+      {GgmlType::Q8_0, 0x7d3b116dff332fe7ull}, {GgmlType::Q8_1, 0xeb9bda34db3e4acaull},
+      {GgmlType::Q8_K, 0x2f9cf004fce23134ull}, {GgmlType::Q2_K, 0xac04443c8856e782ull},
+      {GgmlType::Q3_K, 0x98631e0e90c15d7bull}, {GgmlType::Q4_K, 0x02166e200dd98e16ull},
+      {GgmlType::Q5_K, 0x5d1895a4ff6860f6ull}, {GgmlType::Q6_K, 0x11fefd250985ff22ull},
+  };
+  const int64_t n = 256 * 40;
+  const auto x = golden_input(n);
+  for (const auto& g : golden) {
+    std::vector<uint8_t> q(row_size(g.type, n));
+    quantize_row_fn(g.type)(x.data(), q.data(), n);
+    EXPECT_EQ(fnv1a(q), g.hash) << type_name(g.type) << " (scalar)";
+    std::fill(q.begin(), q.end(), 0);
+    type_ops(g.type).from_float(x.data(), q.data(), n);
+    EXPECT_EQ(fnv1a(q), g.hash) << type_name(g.type) << " (type_ops)";
+  }
 }
 
 TEST(Quantize, Q4_0KnownBytes) {
@@ -122,6 +176,13 @@ TEST(Quantize, RoundTripErrorBounds) {
       {GgmlType::Q8_1, 32,
        [](const float* x, int n) { return amax_of(x, n) / 127 * 0.5 * 1.01 + amax_of(x, n) * 1e-3; }},
       {GgmlType::Q8_K, 256, [](const float* x, int n) { return amax_of(x, n) / 127 * 0.5 * 1.01; }},
+      // K-quants: a sub-block's error is at most about half its step, its step at most twice
+      // the (sub-block range / levels) after rounding the scales; bound by the block's range.
+      {GgmlType::Q2_K, 256, [](const float* x, int n) { return range_of(x, n) / 3 * 0.75; }},
+      {GgmlType::Q3_K, 256, [](const float* x, int n) { return amax_of(x, n) / 4 * 0.75; }},
+      {GgmlType::Q4_K, 256, [](const float* x, int n) { return range_of(x, n) / 15 * 0.75; }},
+      {GgmlType::Q5_K, 256, [](const float* x, int n) { return range_of(x, n) / 31 * 0.75; }},
+      {GgmlType::Q6_K, 256, [](const float* x, int n) { return amax_of(x, n) / 32 * 0.75; }},
       {GgmlType::F16, 1, [](const float* x, int n) { return std::fabs(x[0]) * (1.0 / 2048) + 1e-7; }},
       {GgmlType::BF16, 1, [](const float* x, int n) { return std::fabs(x[0]) * (1.0 / 256) + 1e-30; }},
   };
