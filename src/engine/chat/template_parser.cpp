@@ -102,7 +102,11 @@ class Parser {
         fail("unexpected token");
       }
     }
-    if (ends.size() != 0) fail(std::string("unexpected end of template, expected '") + *ends.begin() + "'");
+    if (ends.size() != 0) {
+      std::string expected;
+      for (const char* e : ends) expected += std::string(expected.empty() ? "" : " or ") + "'" + e + "'";
+      fail("unexpected end of template, expected " + expected);
+    }
     return "";
   }
 
