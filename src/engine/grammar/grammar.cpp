@@ -6,6 +6,7 @@
 
 #include "engine/grammar/grammar_analysis.h"
 #include "engine/grammar/grammar_limits.h"
+#include "engine/grammar/parse_stacks.h"
 
 namespace agora {
 
@@ -221,6 +222,16 @@ Result<Grammar> GrammarBuilder::finish(std::string_view root_name) {
   by_name_.clear();
   Status st = analyse_grammar(g);
   if (!st.ok()) return st;
+  // The start state must be closable within the matcher's caps, or no sequence could ever use
+  // this grammar: say so now rather than at the first token.
+  if (ParseStacks(g).initial() == ParseStacks::kDead) {
+    return Result<Grammar>(ErrorCode::out_of_range,
+                           "grammar is too ambiguous at its start: over " +
+                               std::to_string(gl::kMaxStacksPerState) +
+                               " parallel parses (kMaxStacksPerState) or " +
+                               std::to_string(gl::kMaxExpansionSteps) +
+                               " expansion steps (kMaxExpansionSteps)");
+  }
   return g;
 }
 

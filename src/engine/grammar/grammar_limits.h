@@ -13,7 +13,7 @@ namespace agora::grammar_limits {
 inline constexpr size_t kMaxGrammarBytes = 4u << 20;       // GBNF source text
 inline constexpr int kMaxNestingDepth = 128;               // nested ( ) groups in one rule
 inline constexpr size_t kMaxRules = 100'000;               // rules after lowering repetitions
-inline constexpr size_t kMaxElements = 4'000'000;          // compiled elements, all rules
+inline constexpr size_t kMaxElements = 1'000'000;          // compiled elements, all rules
 inline constexpr size_t kMaxCharClasses = 1'000'000;       // distinct terminal classes
 inline constexpr uint32_t kMaxRepetition = 10'000;         // m and n in {m,n}
 
