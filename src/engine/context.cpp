@@ -1,0 +1,310 @@
+#include "engine/context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "engine/arch/blocks.h"
+#include "engine/kernels/matmul.h"
+#include "engine/kernels/type_ops.h"
+#include "engine/tensor/fp16.h"
+
+namespace agora {
+
+Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextParams cp) {
+  const ModelParams& p = model.params();
+  if (cp.n_ctx <= 0) cp.n_ctx = std::min<int64_t>(p.n_ctx_train, 4096);
+  if (cp.n_ctx > (int64_t(1) << 24)) return Status(ErrorCode::invalid_argument, "n_ctx too large");
+  if (cp.n_seq < 1 || cp.n_seq > 4096) return Status(ErrorCode::invalid_argument, "n_seq must be in 1..4096");
+  if (cp.n_batch < 1) return Status(ErrorCode::invalid_argument, "n_batch must be positive");
+  if (cp.n_threads <= 0) cp.n_threads = ThreadPool::default_threads();
+  std::unique_ptr<Context> c(new Context(model, cp));
+  c->kv_ = std::make_unique<KvCache>(p, cp.n_seq, cp.n_ctx, cp.kv_type);
+  c->pool_ = std::make_unique<ThreadPool>(cp.n_threads);
+  const size_t B = static_cast<size_t>(cp.n_batch);
+  const size_t nq = static_cast<size_t>(p.n_embd_q()), nk = static_cast<size_t>(p.n_embd_k_gqa()),
+               nv = static_cast<size_t>(p.n_embd_v_gqa()), nvo = static_cast<size_t>(p.head_dim_v * p.n_head);
+  c->x_.resize(B * p.n_embd);
+  c->xn_.resize(B * p.n_embd);
+  c->qkv_.resize(B * (nq + nk + nv));
+  c->q_.resize(B * nq);
+  c->k_.resize(B * nk);
+  c->v_.resize(B * nv);
+  c->attn_.resize(B * nvo);
+  c->o_.resize(B * p.n_embd);
+  c->gate_.resize(B * 2 * p.n_ff);
+  c->up_.resize(B * p.n_ff);
+  c->out_rows_.resize(B * p.n_embd);
+  return c;
+}
+
+Result<std::span<const float>> Context::decode(std::span<const BatchEntry> batch) {
+  const ModelParams& p = model_.params();
+  size_t n_logits = 0;
+  for (const auto& e : batch) {
+    if (e.token < 0 || e.token >= p.n_vocab)
+      return Status(ErrorCode::out_of_range, "token id " + std::to_string(e.token) + " is outside the vocabulary");
+    if (e.pos < 0 || e.pos >= params_.n_ctx)
+      return Status(ErrorCode::out_of_range, "position " + std::to_string(e.pos) + " is outside the context (" +
+                                                 std::to_string(params_.n_ctx) + ")");
+    if (e.seq < 0 || e.seq >= params_.n_seq) return Status(ErrorCode::out_of_range, "sequence id out of range");
+    n_logits += e.logits;
+  }
+  logits_.resize(n_logits * static_cast<size_t>(p.n_vocab));
+  float* out = logits_.data();
+  for (size_t b = 0; b < batch.size(); b += static_cast<size_t>(params_.n_batch)) {
+    auto chunk = batch.subspan(b, std::min<size_t>(params_.n_batch, batch.size() - b));
+    forward_chunk(chunk, out);
+    for (const auto& e : chunk) out += e.logits ? p.n_vocab : 0;
+  }
+  return std::span<const float>(logits_.data(), logits_.size());
+}
+
+namespace {
+
+void add_bias(float* y, const float* b, int64_t n_tok, int64_t n) {
+  if (!b) return;
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t i = 0; i < n; ++i) y[t * n + i] += b[i];
+}
+
+}  // namespace
+
+void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out) {
+  const ModelParams& p = model_.params();
+  const ModelWeights& w = model_.weights();
+  const int64_t T = static_cast<int64_t>(batch.size());
+  const int64_t E = p.n_embd;
+  const int64_t nq = p.n_embd_q(), nk = p.n_embd_k_gqa(), nv = p.n_embd_v_gqa();
+  ThreadPool& pool = *pool_;
+
+  // Embeddings: dequantize the token rows.
+  const TypeOps& emb_ops = type_ops(w.tok_embd.type);
+  for (int64_t t = 0; t < T; ++t) {
+    const auto* row = static_cast<const uint8_t*>(w.tok_embd.data) + static_cast<size_t>(batch[t].token) * w.tok_embd.row_bytes;
+    float* x = &x_[t * E];
+    emb_ops.to_float(row, x, E);
+    if (p.embd_scale != 1.0f)
+      for (int64_t i = 0; i < E; ++i) x[i] *= p.embd_scale;
+  }
+
+  for (int64_t il = 0; il < p.n_layer; ++il) {
+    const LayerWeights& l = w.layers[static_cast<size_t>(il)];
+    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], l.attn_norm, &xn_[t * E], E, p.rms_eps);
+
+    if (l.wqkv.data) {
+      const int64_t n = nq + nk + nv;
+      matmul(l.wqkv, xn_.data(), T, qkv_.data(), pool, mm_scratch_);
+      for (int64_t t = 0; t < T; ++t) {
+        std::memcpy(&q_[t * nq], &qkv_[t * n], nq * sizeof(float));
+        std::memcpy(&k_[t * nk], &qkv_[t * n + nq], nk * sizeof(float));
+        std::memcpy(&v_[t * nv], &qkv_[t * n + nq + nk], nv * sizeof(float));
+      }
+    } else {
+      matmul(l.wq, xn_.data(), T, q_.data(), pool, mm_scratch_);
+      matmul(l.wk, xn_.data(), T, k_.data(), pool, mm_scratch_);
+      matmul(l.wv, xn_.data(), T, v_.data(), pool, mm_scratch_);
+      add_bias(q_.data(), l.bq, T, nq);
+      add_bias(k_.data(), l.bk, T, nk);
+      add_bias(v_.data(), l.bv, T, nv);
+    }
+
+    // RoPE, query scaling, and the new keys/values into the cache.
+    for (int64_t t = 0; t < T; ++t) {
+      const BatchEntry& e = batch[t];
+      float* q = &q_[t * nq];
+      float* k = &k_[t * nk];
+      rope(q, p.n_head, p.head_dim_k, e.pos, p, w.rope_freqs);
+      rope(k, p.n_head_kv, p.head_dim_k, e.pos, p, w.rope_freqs);
+      if (p.q_scale != 0.0f)
+        for (int64_t i = 0; i < nq; ++i) q[i] *= p.q_scale;
+      uint8_t* kd = kv_->k_row(il, e.seq, e.pos);
+      uint8_t* vd = kv_->v_row(il, e.seq, e.pos);
+      if (kv_->type() == KvType::f16) {
+        auto* k16 = reinterpret_cast<uint16_t*>(kd);
+        auto* v16 = reinterpret_cast<uint16_t*>(vd);
+        for (int64_t i = 0; i < nk; ++i) k16[i] = fp32_to_fp16(k[i]);
+        for (int64_t i = 0; i < nv; ++i) v16[i] = fp32_to_fp16(v_[t * nv + i]);
+      } else {
+        std::memcpy(kd, k, nk * sizeof(float));
+        std::memcpy(vd, &v_[t * nv], nv * sizeof(float));
+      }
+    }
+
+    attention(il, batch);
+    matmul(l.wo, attn_.data(), T, o_.data(), pool, mm_scratch_);
+    add_bias(o_.data(), l.bo, T, E);
+    if (l.post_attn_norm)
+      for (int64_t t = 0; t < T; ++t) rms_norm(&o_[t * E], l.post_attn_norm, &o_[t * E], E, p.rms_eps);
+    for (int64_t i = 0; i < T * E; ++i) x_[i] += o_[i];
+
+    // Feed-forward.
+    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], l.ffn_norm, &xn_[t * E], E, p.rms_eps);
+    const int64_t F = p.n_ff;
+    if (l.ffn_fused_gate_up) {
+      matmul(l.ffn_up, xn_.data(), T, gate_.data(), pool, mm_scratch_);  // rows: gate | up
+      for (int64_t t = 0; t < T; ++t) {
+        std::memcpy(&up_[t * F], &gate_[t * 2 * F + F], F * sizeof(float));
+        std::memmove(&gate_[t * F], &gate_[t * 2 * F], F * sizeof(float));
+      }
+    } else {
+      matmul(l.ffn_gate, xn_.data(), T, gate_.data(), pool, mm_scratch_);
+      matmul(l.ffn_up, xn_.data(), T, up_.data(), pool, mm_scratch_);
+    }
+    if (p.ffn_act == FfnAct::gelu) gelu_mul(gate_.data(), up_.data(), T * F);
+    else silu_mul(gate_.data(), up_.data(), T * F);
+    matmul(l.ffn_down, gate_.data(), T, o_.data(), pool, mm_scratch_);
+    if (l.post_ffn_norm)
+      for (int64_t t = 0; t < T; ++t) rms_norm(&o_[t * E], l.post_ffn_norm, &o_[t * E], E, p.rms_eps);
+    for (int64_t i = 0; i < T * E; ++i) x_[i] += o_[i];
+  }
+
+  // Output head, only for the rows that want logits.
+  int64_t n_out = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    if (!batch[t].logits) continue;
+    rms_norm(&x_[t * E], w.output_norm, &out_rows_[n_out * E], E, p.rms_eps);
+    ++n_out;
+  }
+  if (n_out == 0) return;
+  matmul(w.output, out_rows_.data(), n_out, logits_out, pool, mm_scratch_);
+  if (p.final_softcap > 0.0f) softcap(logits_out, n_out * p.n_vocab, p.final_softcap);
+}
+
+namespace {
+
+// Attention arithmetic in the reference engine's summation orders. Greedy parity on quantized
+// models depends on it: activations are re-quantized after attention, so a different rounding
+// of a sum can flip an int8 value and grow into visible logit differences.
+//  * Decode (one token per pass): a dot product of n values runs in 4 accumulators x 8 lanes
+//    over blocks of 32 (lane = index % 32), folded a0+a2, a1+a3, then the two, then lane k with
+//    k + 4, then pairwise; the tail past the last full block is added in double.
+//  * Prefill (several tokens per pass): 8 lanes (lane = index % 8) accumulated in order, then
+//    folded lane k with k + 4, then (0+2) + (1+3).
+// Index i of a dot over positions is the cache position, so masked positions are exact zeros.
+struct LaneSum {
+  float acc[32];
+  bool gemm;  // prefill order
+  void clear() { std::fill(acc, acc + 32, 0.0f); }
+  void fma_at(int64_t i, float a, float b) {
+    const int64_t lane = gemm ? (i & 7) : (i & 31);
+    acc[lane] = std::fma(a, b, acc[lane]);
+  }
+  float fold() const {
+    if (gemm) {
+      float u[4];
+      for (int k = 0; k < 4; ++k) u[k] = acc[k + 4] + acc[k];
+      return (u[0] + u[2]) + (u[1] + u[3]);
+    }
+    float s[8];
+    for (int k = 0; k < 8; ++k) s[k] = (acc[k] + acc[16 + k]) + (acc[8 + k] + acc[24 + k]);
+    float t[4];
+    for (int k = 0; k < 4; ++k) t[k] = s[k] + s[k + 4];
+    return (t[0] + t[1]) + (t[2] + t[3]);
+  }
+};
+
+// Dot of n f16 values in the reference order (see LaneSum).
+float dot_f16_ref(int64_t n, const uint16_t* x, const uint16_t* y, bool gemm) {
+  LaneSum ls;
+  ls.gemm = gemm;
+  ls.clear();
+  const int64_t np = gemm ? n : (n & ~int64_t(31));
+  for (int64_t i = 0; i < np; ++i) ls.fma_at(i, fp16_to_fp32(x[i]), fp16_to_fp32(y[i]));
+  double sum = ls.fold();
+  for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
+  return static_cast<float>(sum);
+}
+
+float dot_f32_ref(int64_t n, const float* x, const float* y, bool gemm) {
+  LaneSum ls;
+  ls.gemm = gemm;
+  ls.clear();
+  const int64_t np = gemm ? n : (n & ~int64_t(31));
+  for (int64_t i = 0; i < np; ++i) ls.fma_at(i, x[i], y[i]);
+  float sum = ls.fold();
+  for (int64_t i = np; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+}  // namespace
+
+void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
+  const ModelParams& p = model_.params();
+  const int64_t T = static_cast<int64_t>(batch.size());
+  const int64_t H = p.n_head, hdk = p.head_dim_k, hdv = p.head_dim_v;
+  const int64_t group = p.n_head / p.n_head_kv;
+  const int64_t nq = p.n_embd_q();
+  const bool f16 = kv_->type() == KvType::f16;
+  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
+  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const size_t ks = kv_->k_stride(), vs = kv_->v_stride();
+  const size_t es = kv_->elem_size();
+  const bool gemm = T >= 2;  // the reference's prefill order (see LaneSum)
+
+  pool_->parallel_for(T * H, [&](int64_t begin, int64_t end) {
+    // Per-thread buffers, grown once to the context size.
+    thread_local std::vector<float> scores;
+    thread_local std::vector<uint16_t> q16;
+    thread_local std::vector<LaneSum> acc;
+    if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
+    if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
+    for (int64_t idx = begin; idx < end; ++idx) {
+      const int64_t t = idx / H, h = idx % H, kvh = h / group;
+      const BatchEntry& e = batch[t];
+      const float* q = &q_[t * nq + h * hdk];
+      const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0;
+      const int64_t hi = e.pos + 1;  // keys [lo, hi)
+      if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
+      if (f16)
+        for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
+      const uint8_t* k0 = kv_->k_row(il, e.seq, 0) + kvh * hdk * es;
+      for (int64_t j = lo; j < hi; ++j) {
+        const uint8_t* kr = k0 + j * ks;
+        scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), gemm)
+                        : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, gemm);
+      }
+      if (p.attn_softcap > 0.0f) softcap(scores.data() + lo, hi - lo, p.attn_softcap);
+      float mx = -INFINITY;
+      for (int64_t j = lo; j < hi; ++j) {
+        scores[j] *= kq_scale;
+        mx = std::max(mx, scores[j]);
+      }
+      // exp and its sum, in groups of 8 positions (position-aligned, masked lanes are 0).
+      double sum = 0.0;
+      for (int64_t g = lo & ~int64_t(7); g < hi; g += 8) {
+        float v[8];
+        for (int k = 0; k < 8; ++k) {
+          const int64_t j = g + k;
+          v[k] = (j >= lo && j < hi) ? std::exp(scores[j] - mx) : 0.0f;
+          if (j >= lo && j < hi) scores[j] = v[k];
+        }
+        float a[4];
+        for (int k = 0; k < 4; ++k) a[k] = v[k + 4] + v[k];
+        const float b0 = a[0] + a[2], b1 = a[1] + a[3];
+        sum += static_cast<double>(b0 + b1);
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      for (int64_t d = 0; d < hdv; ++d) {
+        acc[d].gemm = gemm;
+        acc[d].clear();
+      }
+      const uint8_t* v0 = kv_->v_row(il, e.seq, 0) + kvh * hdv * es;
+      for (int64_t j = lo; j < hi; ++j) {
+        float pj = scores[j] * inv;
+        if (f16) {
+          pj = round_fp16(pj);
+          const auto* vr = reinterpret_cast<const uint16_t*>(v0 + j * vs);
+          for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, fp16_to_fp32(vr[d]), pj);
+        } else {
+          const auto* vr = reinterpret_cast<const float*>(v0 + j * vs);
+          for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, vr[d], pj);
+        }
+      }
+      float* out = &attn_[t * H * hdv + h * hdv];
+      for (int64_t d = 0; d < hdv; ++d) out[d] = acc[d].fold();
+    }
+  });
+}
+
+}  // namespace agora
