@@ -246,6 +246,8 @@ void Interpreter::exec_set(const Node& n) {
   if (!n.attr.empty()) {
     Value target = lookup(n.name);
     if (!target.is_namespace()) fail("TemplateRuntimeError: cannot assign attribute on non-namespace object");
+    if (reaches(v, &target.dict_data(), limits_.max_value_depth))
+      fail("TemplateRuntimeError: assignment would make a namespace contain itself");
     target.dict_data().set(n.attr, std::move(v));
     return;
   }
@@ -260,17 +262,21 @@ struct MacroDef {
 };
 }  // namespace
 
-Value Interpreter::make_macro(const Node& n, std::shared_ptr<Scope> closure, std::string name) {
+Value Interpreter::make_macro(const Node& n, std::shared_ptr<Scope> closure_owner, std::string name) {
   const Node* node = &n;
+  // The interpreter keeps captured scopes alive for the whole render; the macro holds a plain
+  // pointer, so a scope that stores its own macro is not a reference cycle (no leak).
+  Scope* closure = closure_owner.get();
+  if (captured_.insert(closure).second) captured_scopes_.push_back(std::move(closure_owner));
   size_t first_default = n.kind == NodeKind::call_block ? 1 : 0;
   return Value::callable(name, [node, first_default, closure, this, name](Interpreter& in, CallArgs& args) -> Value {
     DepthCount guard(call_depth_, limits_.max_call_depth, in);
     Restore<std::shared_ptr<Scope>> restore(scope_);
     Restore<const Node*> restore_node(current_);
     // Defaults are evaluated in the macro's defining scope, before parameters are bound.
-    scope_ = closure;
+    scope_ = self_ref(closure);
     auto frame = std::make_shared<Scope>();
-    frame->parent = closure;
+    frame->parent = scope_;
     std::vector<bool> bound(node->params.size(), false);
     std::vector<Value> varargs;
     for (size_t i = 0; i < args.positional.size(); ++i) {
@@ -309,6 +315,12 @@ Value Interpreter::make_macro(const Node& n, std::shared_ptr<Scope> closure, std
     exec_body(node->body, out);
     return Value::string(std::move(out));
   });
+}
+
+std::shared_ptr<Interpreter::Scope> Interpreter::self_ref(Scope* s) const {
+  for (const auto& p : captured_scopes_)
+    if (p.get() == s) return p;
+  fail("internal error: macro scope is gone");
 }
 
 void Interpreter::exec_macro(const Node& n) { assign(n.name, make_macro(n, scope_, n.name)); }

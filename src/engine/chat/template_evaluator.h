@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class Interpreter {
   Value eval_filter(const Node& n);
   Value eval_test(const Node& n);
   void collect_args(const Node& n, size_t first, CallArgs& args);
+  std::shared_ptr<Scope> self_ref(Scope* s) const;
   Value make_macro(const Node& n, std::shared_ptr<Scope> closure, std::string name);
   Value lookup(const std::string& name) const;
   void assign(const std::string& name, Value v);
@@ -82,8 +84,14 @@ class Interpreter {
   size_t total_output_ = 0;
   const Node* current_ = nullptr;
   std::shared_ptr<Scope> scope_;
-  std::vector<Value> placeholder_;  // values of nested {% filter %} block bodies
+  std::vector<Value> placeholder_;
+  std::vector<std::shared_ptr<Scope>> captured_scopes_;  // scopes macros close over
+  std::unordered_set<const Scope*> captured_;  // values of nested {% filter %} block bodies
 };
+
+// True when `v` is, or (transitively) contains, the container whose data is at `target`.
+// Mutations use it to refuse reference cycles, which would leak and recurse forever.
+bool reaches(const Value& v, const void* target, int depth_cap);
 
 // Attribute lookup as Jinja's sandboxed getattr does: Python attribute (method) first, then
 // item. Returns undefined (with a hint) when neither exists.

@@ -85,6 +85,9 @@ Value get_item(Interpreter& in, const Value& obj, const Value& key) {
 namespace {
 
 Value method(std::string name, NativeFn fn) { return Value::callable(std::move(name), std::move(fn)); }
+Value method(std::string name, NativeFn fn, const Value& self) {
+  return Value::bound_method(std::move(name), std::move(fn), self);
+}
 
 std::string arg_str(Interpreter& in, const Value& v, const char* what) {
   if (!v.is_string()) in.fail(std::string("TypeError: ") + what + " must be str, not " + v.type_name());
@@ -229,14 +232,20 @@ Value list_method(const Value& obj, const std::string& name) {
   // we accept them deliberately (see docs/chat-templates.md), as llama.cpp's engine does.
   if (!list->tuple && (name == "append" || name == "extend" || name == "pop" || name == "insert")) {
     return method("list." + name, [list, name](Interpreter& in, CallArgs& a) -> Value {
+      auto no_cycle = [&](const Value& x) {
+        if (reaches(x, list.get(), in.limits().max_value_depth))
+          in.fail("TemplateRuntimeError: a list cannot contain itself");
+      };
       if (name == "append") {
         in.check_size(list->items.size() + 1);
+        no_cycle(a.get(0, "object"));
         list->items.push_back(a.get(0, "object"));
         return Value::none();
       }
       if (name == "extend") {
         for (auto& v : iterate(a.get(0, "iterable"))) {
           in.check_size(list->items.size() + 1);
+          no_cycle(v);
           list->items.push_back(v);
         }
         return Value::none();
@@ -247,6 +256,7 @@ Value list_method(const Value& obj, const std::string& name) {
         if (i < 0) i = std::max<int64_t>(0, i + n);
         i = std::min(i, n);
         in.check_size(list->items.size() + 1);
+        no_cycle(a.get(1, "object"));
         list->items.insert(list->items.begin() + i, a.get(1, "object"));
         return Value::none();
       }
@@ -257,7 +267,7 @@ Value list_method(const Value& obj, const std::string& name) {
       Value v = list->items[static_cast<size_t>(i)];
       list->items.erase(list->items.begin() + i);
       return v;
-    });
+    }, obj);
   }
   if (name == "index" || name == "count") {
     return method("list." + name, [list, name](Interpreter& in, CallArgs& a) -> Value {
@@ -271,7 +281,7 @@ Value list_method(const Value& obj, const std::string& name) {
       }
       if (name == "index") in.fail("ValueError: value is not in list");
       return Value::integer(count);
-    });
+    }, obj);
   }
   return Value();
 }
@@ -287,7 +297,7 @@ Value dict_method(const Value& obj, const std::string& name) {
         else out.push_back(v);
       }
       return Value::list(std::move(out));
-    });
+    }, self);
   }
   if (name == "get") {
     return method("dict.get", [self](Interpreter&, CallArgs& a) {
@@ -296,19 +306,45 @@ Value dict_method(const Value& obj, const std::string& name) {
         if (const Value* v = self.dict_data().find(key.str())) return *v;
       Value d = a.get(1, "default");
       return d.is_undefined() ? Value::none() : d;
-    });
+    }, self);
   }
   if (name == "copy") {
     return method("dict.copy", [self](Interpreter&, CallArgs&) {
       Value d = Value::dict();
       d.dict_data().entries = self.dict_data().entries;
       return d;
-    });
+    }, self);
   }
   return Value();
 }
 
 }  // namespace
+
+bool reaches(const Value& v, const void* target, int depth_cap) {
+  struct Walker {
+    const void* target;
+    int cap;
+    size_t budget = 1'000'000;
+    bool walk(const Value& x, int depth) {
+      if (depth > cap || budget-- == 0) throw_error("RecursionError: value too deep to check for cycles");
+      if (x.is_list()) {
+        if (x.list_ptr().get() == target) return true;
+        for (const auto& i : x.list_data().items)
+          if (walk(i, depth + 1)) return true;
+      } else if (x.is_dict() || x.is_namespace()) {
+        if (&x.dict_data() == target) return true;
+        for (const auto& kv : x.dict_data().entries)
+          if (walk(kv.second, depth + 1)) return true;
+      } else if (x.is_callable()) {
+        for (const auto& b : x.callable_data().bound)
+          if (walk(b, depth + 1)) return true;
+      }
+      return false;
+    }
+  };
+  Walker w{target, depth_cap};
+  return w.walk(v, 0);
+}
 
 Value get_method(const Value& obj, const std::string& name) {
   switch (obj.kind()) {

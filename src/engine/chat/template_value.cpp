@@ -82,7 +82,12 @@ Value Value::dict() {
 Value Value::callable(std::string name, NativeFn fn) {
   Value v;
   v.kind_ = ValueKind::callable;
-  v.fn_ = std::make_shared<CallableData>(CallableData{std::move(name), std::move(fn)});
+  v.fn_ = std::make_shared<CallableData>(CallableData{std::move(name), std::move(fn), {}});
+  return v;
+}
+Value Value::bound_method(std::string name, NativeFn fn, const Value& self) {
+  Value v = callable(std::move(name), std::move(fn));
+  v.fn_->bound.push_back(self);
   return v;
 }
 Value Value::make_namespace() {

@@ -51,6 +51,7 @@ using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;
 struct CallableData {
   std::string name;  // for messages: "raise_exception", "dict.get", macro name
   NativeFn fn;
+  std::vector<Value> bound;  // the object a bound method captured (walked by cycle checks)
 };
 
 class Value {
@@ -65,6 +66,7 @@ class Value {
   static Value list(std::vector<Value> items = {}, bool tuple = false);
   static Value dict();
   static Value callable(std::string name, NativeFn fn);
+  static Value bound_method(std::string name, NativeFn fn, const Value& self);
   static Value make_namespace();
 
   ValueKind kind() const { return kind_; }
