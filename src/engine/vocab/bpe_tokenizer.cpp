@@ -1,11 +1,31 @@
 #include "engine/vocab/bpe_tokenizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "engine/vocab/unicode.h"
 
 namespace agora {
+
+namespace {
+
+std::atomic<uint64_t> g_next_instance{1};
+
+struct PieceHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// Per-thread memo of piece -> ids for the tokenizer that used it last.
+struct PieceCache {
+  static constexpr size_t k_max_entries = 1 << 16;
+  static constexpr size_t k_max_piece_bytes = 64;
+  uint64_t owner = 0;
+  std::unordered_map<std::string, std::vector<TokenId>, PieceHash, std::equal_to<>> map;
+};
+
+}  // namespace
 
 Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(
     const TokenTable& table, const std::vector<std::string_view>& merges,
@@ -15,6 +35,7 @@ Result<std::unique_ptr<BpeTokenizer>> BpeTokenizer::create(
   if (!pt) return pt.status();
   t->pre_ = std::move(pt.value());
   t->ignore_merges_ = pre.ignore_merges;
+  t->instance_id_ = g_next_instance.fetch_add(1);
 
   for (int b = 0; b < 256; ++b) {
     std::string s;
@@ -72,8 +93,27 @@ std::string BpeTokenizer::decode_token_text(std::string_view text) {
 
 void BpeTokenizer::tokenize(std::string_view text, std::vector<TokenId>& out) const {
   thread_local std::vector<PreTokenizer::Piece> pieces;
+  thread_local PieceCache cache;
+  if (cache.owner != instance_id_ || cache.map.size() >= PieceCache::k_max_entries) {
+    cache.map.clear();
+    cache.owner = instance_id_;
+  }
   pre_->split(text, pieces);
-  for (const auto& p : pieces) tokenize_piece(text.substr(p.offset, p.length), out);
+  for (const auto& p : pieces) {
+    const std::string_view piece = text.substr(p.offset, p.length);
+    if (piece.size() < 2 || piece.size() > PieceCache::k_max_piece_bytes) {
+      tokenize_piece(piece, out);
+      continue;
+    }
+    auto it = cache.map.find(piece);
+    if (it != cache.map.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      continue;
+    }
+    const size_t start = out.size();
+    tokenize_piece(piece, out);
+    cache.map.emplace(std::string(piece), std::vector<TokenId>(out.begin() + start, out.end()));
+  }
 }
 
 void BpeTokenizer::tokenize_piece(std::string_view piece, std::vector<TokenId>& out) const {

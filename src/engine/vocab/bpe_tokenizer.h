@@ -5,6 +5,8 @@
 // rank, the leftmost one on ties. With `ignore_merges` (Llama 3) a piece that is a whole token
 // is emitted directly. A byte whose stand-in character is not a token is dropped, as the
 // reference does. Immutable after create(); tokenize() is safe to call from many threads.
+// Each thread keeps a bounded cache of recent pieces -> ids (pure memoisation: the result of
+// tokenize never depends on it).
 #pragma once
 
 #include <array>
@@ -50,6 +52,7 @@ class BpeTokenizer {
   }
 
   const TokenTable& table_;
+  uint64_t instance_id_ = 0;  // keys the per-thread piece cache (never reused)
   std::unique_ptr<PreTokenizer> pre_;
   bool ignore_merges_ = false;
   std::array<TokenId, 256> byte_token_{};
