@@ -246,7 +246,7 @@ bool GgufParser::read_array(GgufValue& v, const std::string& field, int depth) {
   v.arrays.resize(n);
   for (uint64_t i = 0; i < n; ++i) {
     v.arrays[i].type = GgufValueType::ARRAY;
-    if (!read_array(v.arrays[i], field + "[" + std::to_string(i) + "]", depth)) return false;
+    if (!read_array(v.arrays[i], field + "[" + std::to_string(i) + "]", depth + 1)) return false;
   }
   return true;
 }
