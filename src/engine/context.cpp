@@ -19,7 +19,13 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
   if (cp.n_batch < 1) return Status(ErrorCode::invalid_argument, "n_batch must be positive");
   if (cp.n_threads <= 0) cp.n_threads = ThreadPool::default_threads();
   std::unique_ptr<Context> c(new Context(model, cp));
-  c->kv_ = std::make_unique<KvCache>(p, cp.n_seq, cp.n_ctx, cp.kv_type);
+  if (cp.block_size < 1 || cp.block_size > 4096) return Status(ErrorCode::invalid_argument, "block_size must be in 1..4096");
+  const int64_t blocks_per_seq = (cp.n_ctx + cp.block_size - 1) / cp.block_size;
+  if (cp.kv_blocks <= 0) cp.kv_blocks = blocks_per_seq * cp.n_seq;
+  if (cp.kv_blocks > (int64_t(1) << 31) / cp.block_size) return Status(ErrorCode::invalid_argument, "KV pool too large");
+  c->params_ = cp;
+  c->kv_ = std::make_unique<KvCache>(p, cp.kv_blocks, cp.block_size, cp.kv_type);
+  c->tables_.resize(static_cast<size_t>(cp.n_seq));
   c->pool_ = std::make_unique<ThreadPool>(cp.n_threads);
   const size_t B = static_cast<size_t>(cp.n_batch);
   const size_t nq = static_cast<size_t>(p.n_embd_q()), nk = static_cast<size_t>(p.n_embd_k_gqa()),
@@ -38,9 +44,46 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
   return c;
 }
 
-Result<std::span<const float>> Context::decode(std::span<const BatchEntry> batch) {
+Result<std::span<const float>> Context::decode(std::span<const BatchEntry> batch) { return run(batch, false); }
+Result<std::span<const float>> Context::decode_hidden(std::span<const BatchEntry> batch) { return run(batch, true); }
+
+Status Context::reserve(int seq, int64_t n_pos) {
+  if (seq < 0 || seq >= params_.n_seq) return Status(ErrorCode::out_of_range, "sequence id out of range");
+  if (n_pos > params_.n_ctx)
+    return Status(ErrorCode::out_of_range, "position " + std::to_string(n_pos - 1) + " is outside the context (" +
+                                               std::to_string(params_.n_ctx) + ")");
+  auto& t = tables_[static_cast<size_t>(seq)];
+  const int64_t need = (n_pos + kv_->block_size() - 1) / kv_->block_size();
+  const size_t before = t.size();
+  while (static_cast<int64_t>(t.size()) < need) {
+    int32_t b = kv_->alloc();
+    if (b < 0) {
+      while (t.size() > before) {  // all or nothing
+        kv_->unref(t.back());
+        t.pop_back();
+      }
+      return Status(ErrorCode::resource_exhausted, "KV cache is full");
+    }
+    t.push_back(b);
+  }
+  return {};
+}
+
+void Context::clear_seq(int seq) {
+  auto& t = tables_[static_cast<size_t>(seq)];
+  for (int32_t b : t) kv_->unref(b);
+  t.clear();
+}
+
+void Context::adopt_blocks(int seq, const std::vector<int32_t>& blocks) {
+  clear_seq(seq);
+  tables_[static_cast<size_t>(seq)] = blocks;
+}
+
+Result<std::span<const float>> Context::run(std::span<const BatchEntry> batch, bool hidden) {
   const ModelParams& p = model_.params();
-  size_t n_logits = 0;
+  size_t n_out = 0;
+  std::vector<int64_t> need(static_cast<size_t>(params_.n_seq), 0);
   for (const auto& e : batch) {
     if (e.token < 0 || e.token >= p.n_vocab)
       return Status(ErrorCode::out_of_range, "token id " + std::to_string(e.token) + " is outside the vocabulary");
@@ -48,14 +91,31 @@ Result<std::span<const float>> Context::decode(std::span<const BatchEntry> batch
       return Status(ErrorCode::out_of_range, "position " + std::to_string(e.pos) + " is outside the context (" +
                                                  std::to_string(params_.n_ctx) + ")");
     if (e.seq < 0 || e.seq >= params_.n_seq) return Status(ErrorCode::out_of_range, "sequence id out of range");
-    n_logits += e.logits;
+    n_out += e.logits;
+    need[static_cast<size_t>(e.seq)] = std::max<int64_t>(need[static_cast<size_t>(e.seq)], e.pos + 1);
   }
-  logits_.resize(n_logits * static_cast<size_t>(p.n_vocab));
+  // Blocks for every position written (all or nothing across sequences).
+  std::vector<size_t> sizes_before(tables_.size());
+  for (size_t s = 0; s < tables_.size(); ++s) sizes_before[s] = tables_[s].size();
+  for (int s = 0; s < params_.n_seq; ++s) {
+    if (need[static_cast<size_t>(s)] == 0) continue;
+    Status st = reserve(s, need[static_cast<size_t>(s)]);
+    if (!st.ok()) {
+      for (size_t r = 0; r < tables_.size(); ++r)
+        while (tables_[r].size() > sizes_before[r]) {
+          kv_->unref(tables_[r].back());
+          tables_[r].pop_back();
+        }
+      return st;
+    }
+  }
+  const int64_t width = hidden ? p.n_embd : p.n_vocab;
+  logits_.resize(n_out * static_cast<size_t>(width));
   float* out = logits_.data();
   for (size_t b = 0; b < batch.size(); b += static_cast<size_t>(params_.n_batch)) {
     auto chunk = batch.subspan(b, std::min<size_t>(params_.n_batch, batch.size() - b));
-    forward_chunk(chunk, out);
-    for (const auto& e : chunk) out += e.logits ? p.n_vocab : 0;
+    forward_chunk(chunk, out, hidden);
+    for (const auto& e : chunk) out += e.logits ? width : 0;
   }
   return std::span<const float>(logits_.data(), logits_.size());
 }
@@ -70,7 +130,7 @@ void add_bias(float* y, const float* b, int64_t n_tok, int64_t n) {
 
 }  // namespace
 
-void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out) {
+void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out, bool hidden) {
   const ModelParams& p = model_.params();
   const ModelWeights& w = model_.weights();
   const int64_t T = static_cast<int64_t>(batch.size());
@@ -118,8 +178,9 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
       rope(k, p.n_head_kv, p.head_dim_k, e.pos, p, w.rope_freqs);
       if (p.q_scale != 0.0f)
         for (int64_t i = 0; i < nq; ++i) q[i] *= p.q_scale;
-      uint8_t* kd = kv_->k_row(il, e.seq, e.pos);
-      uint8_t* vd = kv_->v_row(il, e.seq, e.pos);
+      const int64_t c = cell(e.seq, e.pos);
+      uint8_t* kd = kv_->k_cell(il, c);
+      uint8_t* vd = kv_->v_cell(il, c);
       if (kv_->type() == KvType::f16) {
         auto* k16 = reinterpret_cast<uint16_t*>(kd);
         auto* v16 = reinterpret_cast<uint16_t*>(vd);
@@ -167,6 +228,10 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
     ++n_out;
   }
   if (n_out == 0) return;
+  if (hidden) {
+    std::memcpy(logits_out, out_rows_.data(), static_cast<size_t>(n_out * E) * sizeof(float));
+    return;
+  }
   matmul(w.output, out_rows_.data(), n_out, logits_out, pool, mm_scratch_);
   if (p.final_softcap > 0.0f) softcap(logits_out, n_out * p.n_vocab, p.final_softcap);
 }
@@ -238,9 +303,8 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
   const bool f16 = kv_->type() == KvType::f16;
   const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
   const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
-  const size_t ks = kv_->k_stride(), vs = kv_->v_stride();
   const size_t es = kv_->elem_size();
-  const bool gemm = T >= 2;  // the reference's prefill order (see LaneSum)
+  const bool gemm = params_.reference_order && T >= 2;  // the reference's prefill order (see LaneSum)
 
   pool_->parallel_for(T * H, [&](int64_t begin, int64_t end) {
     // Per-thread buffers, grown once to the context size.
@@ -258,9 +322,9 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
       if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
       if (f16)
         for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
-      const uint8_t* k0 = kv_->k_row(il, e.seq, 0) + kvh * hdk * es;
+      const size_t k_off = static_cast<size_t>(kvh * hdk) * es;
       for (int64_t j = lo; j < hi; ++j) {
-        const uint8_t* kr = k0 + j * ks;
+        const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
         scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), gemm)
                         : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, gemm);
       }
@@ -289,15 +353,16 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
         acc[d].gemm = gemm;
         acc[d].clear();
       }
-      const uint8_t* v0 = kv_->v_row(il, e.seq, 0) + kvh * hdv * es;
+      const size_t v_off = static_cast<size_t>(kvh * hdv) * es;
       for (int64_t j = lo; j < hi; ++j) {
+        const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
         float pj = scores[j] * inv;
         if (f16) {
           pj = round_fp16(pj);
-          const auto* vr = reinterpret_cast<const uint16_t*>(v0 + j * vs);
+          const auto* vr = reinterpret_cast<const uint16_t*>(vrow);
           for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, fp16_to_fp32(vr[d]), pj);
         } else {
-          const auto* vr = reinterpret_cast<const float*>(v0 + j * vs);
+          const auto* vr = reinterpret_cast<const float*>(vrow);
           for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, vr[d], pj);
         }
       }

@@ -24,10 +24,16 @@ namespace agora {
 
 struct ContextParams {
   int64_t n_ctx = 0;     // positions per sequence; 0 = min(model's training context, 4096)
-  int n_seq = 1;         // sequences held in the KV cache
+  int n_seq = 1;         // sequence slots
   int64_t n_batch = 512; // entries per forward pass (larger batches are split)
   KvType kv_type = KvType::f16;
   int n_threads = 0;     // 0 = physical cores
+  int64_t kv_blocks = 0;     // KV pool size in blocks; 0 = enough for n_seq full contexts
+  int32_t block_size = 16;   // positions per KV block
+  // Sum attention in the reference engine's order, which differs between multi-token and
+  // single-token passes (for the parity tests). Off by default: results then never depend on
+  // what else is in the batch (batch invariance).
+  bool reference_order = false;
 };
 
 struct BatchEntry {
@@ -43,7 +49,22 @@ class Context {
 
   // Runs the batch. On success returns (n_logits × n_vocab) floats, valid until the next call.
   // On a bad entry (token/pos/seq out of range) nothing is computed and the cache is unchanged.
+  // Missing KV blocks for the entries' positions are allocated first; when the pool runs out
+  // the call fails with resource_exhausted and nothing changes.
   Result<std::span<const float>> decode(std::span<const BatchEntry> batch);
+  // Same pass, but returns the final hidden states (after the output norm), n_embd floats per
+  // entry that asks for output — the input of embedding pooling.
+  Result<std::span<const float>> decode_hidden(std::span<const BatchEntry> batch);
+
+  // ---- KV block tables (one per sequence slot) ----
+  // Makes sure positions [0, n_pos) of `seq` have blocks. resource_exhausted when the pool is out.
+  Status reserve(int seq, int64_t n_pos);
+  // Drops the sequence's blocks (their references); the slot is empty afterwards.
+  void clear_seq(int seq);
+  // Starts `seq` (which must be empty) with shared, already computed blocks; takes over one
+  // reference per block from the caller.
+  void adopt_blocks(int seq, const std::vector<int32_t>& blocks);
+  const std::vector<int32_t>& seq_blocks(int seq) const { return tables_[static_cast<size_t>(seq)]; }
 
   const Model& model() const { return model_; }
   const ContextParams& params() const { return params_; }
@@ -52,7 +73,13 @@ class Context {
 
  private:
   Context(const Model& m, ContextParams p) : model_(m), params_(p) {}
-  void forward_chunk(std::span<const BatchEntry> batch, float* logits_out);
+  Result<std::span<const float>> run(std::span<const BatchEntry> batch, bool hidden);
+  void forward_chunk(std::span<const BatchEntry> batch, float* out, bool hidden);
+  int64_t cell(int seq, int64_t pos) const {
+    const auto& t = tables_[static_cast<size_t>(seq)];
+    const int32_t bs = kv_->block_size();
+    return static_cast<int64_t>(t[static_cast<size_t>(pos / bs)]) * bs + pos % bs;
+  }
   void attention(int64_t il, std::span<const BatchEntry> batch);
 
   const Model& model_;
@@ -63,6 +90,7 @@ class Context {
   // Activations, n_batch rows each.
   std::vector<float> x_, xn_, qkv_, q_, k_, v_, attn_, o_, gate_, up_, out_rows_;
   std::vector<float> logits_;
+  std::vector<std::vector<int32_t>> tables_;
 };
 
 }  // namespace agora

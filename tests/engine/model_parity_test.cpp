@@ -82,6 +82,7 @@ TEST_P(Parity, GreedyTokensAndLogitsMatchReference) {
   ContextParams cp;
   cp.n_ctx = 512;
   cp.kv_type = kv_f32 ? KvType::f32 : KvType::f16;
+  cp.reference_order = true;
   cp.n_threads = 2;
   auto ctx = Context::create(*model.value(), cp);
   ASSERT_TRUE(ctx.ok()) << ctx.status().message();

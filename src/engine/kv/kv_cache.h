@@ -1,14 +1,21 @@
-// KV cache: keys and values of every layer for a fixed set of sequences.
+// Paged KV cache: keys and values of every layer in fixed-size blocks from one pool.
 //
-// This is the simple contiguous layout: each sequence owns n_ctx positions per layer, stored
-// [seq][layer][pos][n_embd_kv]. Elements are F16 (the default, as the reference engine) or F32.
-// The owner writes position `pos` of a sequence before any query at pos' >= pos reads it.
-// TODO(kv-paged): replace with fixed-size blocks + prefix tree for continuous batching.
+// A block holds `block_size` consecutive positions of one sequence for all layers. Sequences
+// map positions to blocks through their own block table (owned by the Context), so memory is
+// used in block-size steps and full blocks can be shared between sequences (the prefix cache):
+// a shared block is never written again — a sequence writes only into blocks it owns alone,
+// which is why no copy-on-write is needed (see prefix_cache.h). Blocks are reference counted;
+// a block returns to the free list when its last reference is dropped.
+//
+// Elements are F16 (default, as the reference engine) or F32. Layout: [layer][cell][n_embd_kv]
+// with cell = block * block_size + offset. All memory is allocated once, in the constructor.
+// Not thread-safe: owned and used by one engine thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "engine/model_params.h"
 
@@ -18,31 +25,39 @@ enum class KvType { f16, f32 };
 
 class KvCache {
  public:
-  KvCache(const ModelParams& p, int n_seq, int64_t n_ctx, KvType type);
+  KvCache(const ModelParams& p, int64_t n_blocks, int32_t block_size, KvType type);
 
-  int n_seq() const { return n_seq_; }
-  int64_t n_ctx() const { return n_ctx_; }
+  int64_t n_blocks() const { return n_blocks_; }
+  int32_t block_size() const { return block_size_; }
+  int64_t n_free() const { return static_cast<int64_t>(free_.size()); }
+  int64_t n_used() const { return n_blocks_ - n_free(); }
   KvType type() const { return type_; }
   size_t elem_size() const { return type_ == KvType::f16 ? 2 : 4; }
   size_t bytes() const { return bytes_; }
 
-  // Row of K / V (n_embd_k_gqa / n_embd_v_gqa elements) for (layer, seq, pos).
-  uint8_t* k_row(int64_t il, int seq, int64_t pos) { return k_ + offset(il, seq, pos, dk_); }
-  uint8_t* v_row(int64_t il, int seq, int64_t pos) { return v_ + offset(il, seq, pos, dv_); }
-  size_t k_stride() const { return static_cast<size_t>(dk_) * elem_size(); }  // bytes between positions
-  size_t v_stride() const { return static_cast<size_t>(dv_) * elem_size(); }
+  // A free block with refcount 1, or -1 when the pool is empty.
+  int32_t alloc();
+  void ref(int32_t block) { ++refs_[static_cast<size_t>(block)]; }
+  // Drops one reference; the block is free again at zero.
+  void unref(int32_t block);
+  int32_t refcount(int32_t block) const { return refs_[static_cast<size_t>(block)]; }
+
+  // Row of K / V (n_embd_k_gqa / n_embd_v_gqa elements) for (layer, cell).
+  uint8_t* k_cell(int64_t il, int64_t cell) { return k_ + (static_cast<size_t>(il) * n_cells_ + cell) * k_row_; }
+  uint8_t* v_cell(int64_t il, int64_t cell) { return v_ + (static_cast<size_t>(il) * n_cells_ + cell) * v_row_; }
 
  private:
-  size_t offset(int64_t il, int seq, int64_t pos, int64_t d) const {
-    return ((static_cast<size_t>(seq) * n_layer_ + il) * n_ctx_ + pos) * d * elem_size();
-  }
-  int n_seq_;
-  int64_t n_ctx_, n_layer_, dk_, dv_;
+  int64_t n_blocks_;
+  int32_t block_size_;
+  int64_t n_cells_;
   KvType type_;
+  size_t k_row_, v_row_;
   size_t bytes_ = 0;
   std::unique_ptr<uint8_t[]> buf_;
   uint8_t* k_ = nullptr;
   uint8_t* v_ = nullptr;
+  std::vector<int32_t> refs_;
+  std::vector<int32_t> free_;  // stack of free block ids
 };
 
 }  // namespace agora

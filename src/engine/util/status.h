@@ -18,6 +18,9 @@ enum class ErrorCode {
   invalid_file,      // a file's content is malformed (see the GGUF error taxonomy)
   unsupported,       // valid but not supported (an architecture or type we do not run)
   out_of_range,      // a value exceeds a limit (context length, token id)
+  resource_exhausted,  // a queue or pool is full: retry later (HTTP 429)
+  unavailable,       // shutting down or not ready (HTTP 503)
+  cancelled,         // the caller cancelled the operation
   internal,
 };
 
