@@ -4,8 +4,9 @@
 //
 // Contract (VecDotFn): n values, a multiple of the weight type's block size; `w` is a row of the
 // weight type, `a` a row of its vec_dot_type. Quantized pairs compute each block's integer dot
-// exactly, as the reference engine does, then scale in f32; only the order of float additions
-// differs between versions.
+// exactly, as the reference engine does, then scale and add in f32 with the same operations in
+// the same order in both versions (block_combine.h): their results are bit-identical. The float
+// pairs (F32/F16/BF16) differ by rounding only (f32 lanes against a double sum).
 #pragma once
 
 #include <cstdint>

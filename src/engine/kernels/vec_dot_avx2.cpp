@@ -1,8 +1,19 @@
-// AVX2+FMA+F16C dot products and activation quantizers. Each function computes the same integer
-// block sums as its scalar twin in vec_dot_scalar.cpp (exactly), then scales and sums in f32 in
-// a different order; activation quantizers are byte-identical to the scalar reference.
+// AVX2+FMA+F16C dot products and activation quantizers. Each quantized kernel computes the same
+// integer block sums as its scalar twin in vec_dot_scalar.cpp, then applies the same float
+// operations per block in the same order (block_combine.h), so it returns the bit-identical
+// result; the float-type kernels (F32/F16/BF16) sum in eight-lane order and differ from the
+// double-precision scalar sum by rounding only. Activation quantizers are byte-identical to the
+// scalar reference.
 //
 // Compiled only when the build targets AVX2 (type_ops.cpp selects these at run time).
+
+// No fused multiply-add unless written as one (see block_combine.h).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
 #include <immintrin.h>
@@ -10,6 +21,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/kernels/block_combine.h"
 #include "engine/kernels/vec_dot.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
@@ -105,6 +117,72 @@ inline float block_absmax32(const float* x) {
   return absmax8(m);
 }
 
+// Eight int32x8 vectors -> one vector whose lane k is the sum of all lanes of p[k] (exact).
+inline __m256i hsum8_i32(const __m256i* p) {
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+  // a = [sums of p0..p3 over lanes 0-3 | over lanes 4-7], b likewise for p4..p7.
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+// sum + t[0] + t[1] + ... + t[7], added one lane after the other (the scalar block order).
+inline float add_in_order(float sum, __m256 t) {
+  alignas(32) float v[8];
+  _mm256_store_ps(v, t);
+  for (int k = 0; k < 8; ++k) sum += v[k];
+  return sum;
+}
+
+// Eight f16 values, each `stride` bytes after the previous, as floats.
+inline __m256 load8_fp16(const void* first, size_t stride) {
+  alignas(16) uint16_t h[8];
+  const auto* p = static_cast<const uint8_t*>(first);
+  for (int k = 0; k < 8; ++k) std::memcpy(&h[k], p + k * stride, 2);
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+// Blocks of 32 against Q8_0: the scalar twin's sum of combine_q_0 over blocks, with the integer
+// dots (`dot(x_block, y_block)` -> int32x8 partial sums) and the products of eight blocks at a time
+// in vector registers.
+template <class XB, class Dot>
+inline float dot_blocks_q_0(int64_t nb, const XB* x, const BlockQ8_0* y, Dot dot) {
+  float sum = 0.0f;
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    __m256i p[8];
+    for (int k = 0; k < 8; ++k) p[k] = dot(x[i + k], y[i + k]);
+    const __m256 si = _mm256_cvtepi32_ps(hsum8_i32(p));
+    const __m256 dx = load8_fp16(&x[i].d, sizeof(XB));
+    const __m256 dy = load8_fp16(&y[i].d, sizeof(BlockQ8_0));
+    sum = add_in_order(sum, _mm256_mul_ps(_mm256_mul_ps(si, dx), dy));
+  }
+  for (; i < nb; ++i)
+    sum = combine_q_0(sum, hsum_i32(dot(x[i], y[i])), fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
+  return sum;
+}
+
+// Blocks of 32 with a min against Q8_1: the scalar twin's sum of combine_q_1 over blocks.
+template <class XB, class Dot>
+inline float dot_blocks_q_1(int64_t nb, const XB* x, const BlockQ8_1* y, Dot dot) {
+  float sum = 0.0f;
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    __m256i p[8];
+    for (int k = 0; k < 8; ++k) p[k] = dot(x[i + k], y[i + k]);
+    const __m256 si = _mm256_cvtepi32_ps(hsum8_i32(p));
+    const __m256 dx = load8_fp16(&x[i].d, sizeof(XB));
+    const __m256 dy = load8_fp16(&y[i].d, sizeof(BlockQ8_1));
+    const __m256 mx = load8_fp16(&x[i].m, sizeof(XB));
+    const __m256 sy = load8_fp16(&y[i].s, sizeof(BlockQ8_1));
+    const __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(si, dx), dy), _mm256_mul_ps(mx, sy));
+    sum = add_in_order(sum, t);
+  }
+  for (; i < nb; ++i)
+    sum = combine_q_1(sum, hsum_i32(dot(x[i], y[i])), fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d),
+                      fp16_to_fp32(x[i].m), fp16_to_fp32(y[i].s));
+  return sum;
+}
+
 }  // namespace
 
 // ---- float types -----------------------------------------------------------------------------
@@ -170,107 +248,56 @@ float vec_dot_bf16_bf16_avx2(int64_t n, const void* w, const void* a) {
 // ---- 32-value block types ----------------------------------------------------------------------
 
 float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / QK4_0;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   const __m256i eight = _mm256_set1_epi8(8);
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    const __m256i q0 = _mm256_sub_epi8(unpack_nibbles(x[i].qs), eight);
-    const __m256i q1 = _mm256_sub_epi8(unpack_nibbles(x[i + 1].qs), eight);
-    const __m256i p0 = dot_i8(q0, load32(y[i].qs));
-    const __m256i p1 = dot_i8(q1, load32(y[i + 1].qs));
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                           _mm256_cvtepi32_ps(p0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i + 1].d) * fp16_to_fp32(y[i + 1].d)),
-                           _mm256_cvtepi32_ps(p1), acc1);
-  }
-  for (; i < nb; ++i) {
-    const __m256i q = _mm256_sub_epi8(unpack_nibbles(x[i].qs), eight);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                           _mm256_cvtepi32_ps(dot_i8(q, load32(y[i].qs))), acc0);
-  }
-  return hsum(_mm256_add_ps(acc0, acc1));
+  return dot_blocks_q_0(n / QK4_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a),
+                        [&](const BlockQ4_0& x, const BlockQ8_0& y) {
+                          return dot_i8(_mm256_sub_epi8(unpack_nibbles(x.qs), eight), load32(y.qs));
+                        });
 }
 
 float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.0f;
   const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t i = 0; i < n / QK4_1; ++i) {
-    const __m256i p = _mm256_madd_epi16(dot_u8_i16(unpack_nibbles(x[i].qs), load32(y[i].qs)), ones);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                          _mm256_cvtepi32_ps(p), acc);
-    mins += fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
-  }
-  return hsum(acc) + mins;
+  return dot_blocks_q_1(n / QK4_1, static_cast<const BlockQ4_1*>(w), static_cast<const BlockQ8_1*>(a),
+                        [&](const BlockQ4_1& x, const BlockQ8_1& y) {
+                          return _mm256_madd_epi16(dot_u8_i16(unpack_nibbles(x.qs), load32(y.qs)), ones);
+                        });
 }
 
 float vec_dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc = _mm256_setzero_ps();
   const __m256i sixteen = _mm256_set1_epi8(16);
-  for (int64_t i = 0; i < n / QK5_0; ++i) {
-    // q - 16 = nibble - 16 where the fifth bit is clear, nibble where it is set.
-    const __m256i q = _mm256_sub_epi8(unpack_nibbles(x[i].qs),
-                                      _mm256_andnot_si256(expand_bits(x[i].qh), sixteen));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                          _mm256_cvtepi32_ps(dot_i8(q, load32(y[i].qs))), acc);
-  }
-  return hsum(acc);
+  return dot_blocks_q_0(n / QK5_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
+                        [&](const BlockQ5_0& x, const BlockQ8_0& y) {
+                          // q - 16 = nibble - 16 where the fifth bit is clear, nibble where it is set.
+                          const __m256i q = _mm256_sub_epi8(
+                              unpack_nibbles(x.qs), _mm256_andnot_si256(expand_bits(x.qh), sixteen));
+                          return dot_i8(q, load32(y.qs));
+                        });
 }
 
 float vec_dot_q5_1_q8_1_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.0f;
   const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi8(16);
-  for (int64_t i = 0; i < n / QK5_1; ++i) {
-    const __m256i q = _mm256_or_si256(unpack_nibbles(x[i].qs),
-                                      _mm256_and_si256(expand_bits(x[i].qh), sixteen));
-    const __m256i p = _mm256_madd_epi16(dot_u8_i16(q, load32(y[i].qs)), ones);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                          _mm256_cvtepi32_ps(p), acc);
-    mins += fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
-  }
-  return hsum(acc) + mins;
+  return dot_blocks_q_1(n / QK5_1, static_cast<const BlockQ5_1*>(w), static_cast<const BlockQ8_1*>(a),
+                        [&](const BlockQ5_1& x, const BlockQ8_1& y) {
+                          const __m256i q = _mm256_or_si256(
+                              unpack_nibbles(x.qs), _mm256_and_si256(expand_bits(x.qh), sixteen));
+                          return _mm256_madd_epi16(dot_u8_i16(q, load32(y.qs)), ones);
+                        });
 }
 
 float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  const int64_t nb = n / QK8_0;
-  int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                           _mm256_cvtepi32_ps(dot_i8(load32(x[i].qs), load32(y[i].qs))), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i + 1].d) * fp16_to_fp32(y[i + 1].d)),
-                           _mm256_cvtepi32_ps(dot_i8(load32(x[i + 1].qs), load32(y[i + 1].qs))), acc1);
-  }
-  for (; i < nb; ++i)
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                           _mm256_cvtepi32_ps(dot_i8(load32(x[i].qs), load32(y[i].qs))), acc0);
-  return hsum(_mm256_add_ps(acc0, acc1));
+  return dot_blocks_q_0(n / QK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
+                        [](const BlockQ8_0& x, const BlockQ8_0& y) {
+                          return dot_i8(load32(x.qs), load32(y.qs));
+                        });
 }
 
 float vec_dot_iq4_nl_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockIQ4_NL*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
   const __m256i table = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / QK4_NL; ++i) {
-    const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles(x[i].qs));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d)),
-                          _mm256_cvtepi32_ps(dot_i8(q, load32(y[i].qs))), acc);
-  }
-  return hsum(acc);
+  return dot_blocks_q_0(n / QK4_NL, static_cast<const BlockIQ4_NL*>(w), static_cast<const BlockQ8_0*>(a),
+                        [&](const BlockIQ4_NL& x, const BlockQ8_0& y) {
+                          return dot_i8(_mm256_shuffle_epi8(table, unpack_nibbles(x.qs)), load32(y.qs));
+                        });
 }
 
 // ---- K-quants (256-value super-blocks) against Q8_K ----------------------------------------------
@@ -293,8 +320,7 @@ inline int scaled_bsums(const BlockQ8_K& y, __m256i sc16) {
 float vec_dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ2_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_min = 0.0f;
+  float sum = 0.0f;
   const __m256i three = _mm256_set1_epi8(3);
   for (int64_t i = 0; i < n / QK_K; ++i) {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
@@ -310,12 +336,9 @@ float vec_dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[s] & 0xF, x[i].scales[s + 1] & 0xF)));
       }
     }
-    const float dall = y[i].d * fp16_to_fp32(x[i].d);
-    const float dmin = y[i].d * fp16_to_fp32(x[i].dmin);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(sumi), acc);
-    acc_min += dmin * static_cast<float>(summs);
+    sum = combine_q2_k(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
   }
-  return hsum(acc) - acc_min;
+  return sum;
 }
 
 float vec_dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
@@ -348,8 +371,7 @@ float vec_dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[s], sc[s + 1])));
       }
     }
-    const int total = hsum_i32(sumi) - offset;
-    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(total);
+    sum = combine_k(sum, hsum_i32(sumi) - offset, fp16_to_fp32(x[i].d), y[i].d);
   }
   return sum;
 }
@@ -374,8 +396,7 @@ inline void k4_scales(const uint8_t* s, int16_t* sc, __m256i* mins16) {
 float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_min = 0.0f;
+  float sum = 0.0f;
   const __m256i low = _mm256_set1_epi8(0x0F);
   for (int64_t i = 0; i < n / QK_K; ++i) {
     int16_t sc[8];
@@ -392,18 +413,15 @@ float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
     }
-    const float d = fp16_to_fp32(x[i].d) * y[i].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    acc_min += fp16_to_fp32(x[i].dmin) * y[i].d * static_cast<float>(summs);
+    sum = combine_k4(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
   }
-  return hsum(acc) - acc_min;
+  return sum;
 }
 
 float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float acc_min = 0.0f;
+  float sum = 0.0f;
   const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
   for (int64_t i = 0; i < n / QK_K; ++i) {
     int16_t sc[8];
@@ -423,11 +441,9 @@ float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
     }
-    const float d = fp16_to_fp32(x[i].d) * y[i].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    acc_min += fp16_to_fp32(x[i].dmin) * y[i].d * static_cast<float>(summs);
+    sum = combine_k4(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
   }
-  return hsum(acc) - acc_min;
+  return sum;
 }
 
 float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
@@ -460,8 +476,7 @@ float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
         sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[s], sc[s + 1])));
       }
     }
-    const int total = hsum_i32(sumi) - offset;
-    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(total);
+    sum = combine_k(sum, hsum_i32(sumi) - offset, fp16_to_fp32(x[i].d), y[i].d);
   }
   return sum;
 }
@@ -471,7 +486,7 @@ float vec_dot_iq4_xs_q8_k_avx2(int64_t n, const void* w, const void* a) {
   const auto* y = static_cast<const BlockQ8_K*>(a);
   const __m256i table = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
-  __m256 acc = _mm256_setzero_ps();
+  float sum = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     __m256i sumi = _mm256_setzero_si256();
     for (int ib = 0; ib < QK_K / 32; ++ib) {
@@ -480,9 +495,9 @@ float vec_dot_iq4_xs_q8_k_avx2(int64_t n, const void* w, const void* a) {
       const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q));
       sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(x[i], ib)))));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16_to_fp32(x[i].d) * y[i].d), _mm256_cvtepi32_ps(sumi), acc);
+    sum = combine_k(sum, hsum_i32(sumi), fp16_to_fp32(x[i].d), y[i].d);
   }
-  return hsum(acc);
+  return sum;
 }
 
 // ---- activation quantizers ---------------------------------------------------------------------

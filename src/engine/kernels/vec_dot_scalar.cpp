@@ -1,5 +1,17 @@
-// Scalar reference dot products: the definition the AVX2 kernels are tested against.
+// Scalar reference dot products: the definition the AVX2 kernels are tested against. Quantized
+// kernels fold each block into the sum with block_combine.h, in block order.
+
+// No fused multiply-add anywhere in this file (see block_combine.h): the scalar results must be
+// the same in the default and the portable build.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <cstring>
+
+#include "engine/kernels/block_combine.h"
 
 #include "engine/kernels/vec_dot.h"
 #include "engine/tensor/fp16.h"
@@ -42,7 +54,7 @@ float vec_dot_q4_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
       sumi += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
       sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
     }
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
   }
   return sum;
 }
@@ -58,8 +70,8 @@ float vec_dot_q4_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
       sumi += (x[i].qs[j] >> 4) * y[i].qs[j + QK4_1 / 2];
     }
     // The min contributes m * sum(a) = m * s, with s precomputed in the activation block.
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d) +
-           fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
+    sum = combine_q_1(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d), fp16_to_fp32(x[i].m),
+                      fp16_to_fp32(y[i].s));
   }
   return sum;
 }
@@ -76,7 +88,7 @@ float vec_dot_q5_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
       const int hi = static_cast<int>((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
       sumi += lo * y[i].qs[j] + hi * y[i].qs[j + QK5_0 / 2];
     }
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
   }
   return sum;
 }
@@ -93,8 +105,8 @@ float vec_dot_q5_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
       const int hi = static_cast<int>((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
       sumi += lo * y[i].qs[j] + hi * y[i].qs[j + QK5_1 / 2];
     }
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d) +
-           fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
+    sum = combine_q_1(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d), fp16_to_fp32(x[i].m),
+                      fp16_to_fp32(y[i].s));
   }
   return sum;
 }
@@ -106,7 +118,7 @@ float vec_dot_q8_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
   for (int64_t i = 0; i < n / QK8_0; ++i) {
     int sumi = 0;
     for (int j = 0; j < QK8_0; ++j) sumi += x[i].qs[j] * y[i].qs[j];
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
   }
   return sum;
 }
@@ -121,7 +133,7 @@ float vec_dot_iq4_nl_q8_0_scalar(int64_t n, const void* w, const void* a) {
       sumi += kIq4nlValues[x[i].qs[j] & 0xF] * y[i].qs[j];
       sumi += kIq4nlValues[x[i].qs[j] >> 4] * y[i].qs[j + QK4_NL / 2];
     }
-    sum += static_cast<float>(sumi) * fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d);
+    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
   }
   return sum;
 }
@@ -140,9 +152,7 @@ float vec_dot_q2_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
       isum += (x[i].scales[s] & 0xF) * d;
       summs += (x[i].scales[s] >> 4) * y[i].bsums[s];
     }
-    const float dall = y[i].d * fp16_to_fp32(x[i].d);
-    const float dmin = y[i].d * fp16_to_fp32(x[i].dmin);
-    sum += dall * static_cast<float>(isum) - dmin * static_cast<float>(summs);
+    sum = combine_q2_k(sum, isum, summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
   }
   return sum;
 }
@@ -160,7 +170,7 @@ float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
       for (int l = 0; l < 16; ++l) d += q[16 * s + l] * y[i].qs[16 * s + l];
       isum += sc[s] * d;
     }
-    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(isum);
+    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
   }
   return sum;
 }
@@ -168,8 +178,8 @@ float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
 namespace {
 
 // Shared by Q4_K and Q5_K: q in 0..31 per value, 8 (scale, min) pairs of 32 values.
-inline float dot_k4_superblock(const uint8_t* q, const uint8_t* scales, float d, float dmin,
-                               const BlockQ8_K& y) {
+inline float dot_k4_superblock(float sum, const uint8_t* q, const uint8_t* scales, float d,
+                               float dmin, const BlockQ8_K& y) {
   int isum = 0, summs = 0;
   for (int s = 0; s < QK_K / 32; ++s) {
     uint8_t sc, m;
@@ -179,7 +189,7 @@ inline float dot_k4_superblock(const uint8_t* q, const uint8_t* scales, float d,
     isum += sc * dot;
     summs += m * (y.bsums[2 * s] + y.bsums[2 * s + 1]);
   }
-  return d * y.d * static_cast<float>(isum) - dmin * y.d * static_cast<float>(summs);
+  return combine_k4(sum, isum, summs, d, dmin, y.d);
 }
 
 }  // namespace
@@ -191,7 +201,7 @@ float vec_dot_q4_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   float sum = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q4_k(x[i], q);
-    sum += dot_k4_superblock(q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
+    sum = dot_k4_superblock(sum, q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
   }
   return sum;
 }
@@ -203,7 +213,7 @@ float vec_dot_q5_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   float sum = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q5_k(x[i], q);
-    sum += dot_k4_superblock(q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
+    sum = dot_k4_superblock(sum, q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
   }
   return sum;
 }
@@ -221,7 +231,7 @@ float vec_dot_q6_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
       for (int l = 0; l < 16; ++l) d += q[16 * s + l] * y[i].qs[16 * s + l];
       isum += x[i].scales[s] * d;
     }
-    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(isum);
+    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
   }
   return sum;
 }
@@ -240,7 +250,7 @@ float vec_dot_iq4_xs_q8_k_scalar(int64_t n, const void* w, const void* a) {
         dot += kIq4nlValues[qs[j] & 0xF] * q8[j] + kIq4nlValues[qs[j] >> 4] * q8[j + 16];
       isum += iq4_xs_scale(x[i], ib) * dot;
     }
-    sum += fp16_to_fp32(x[i].d) * y[i].d * static_cast<float>(isum);
+    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
   }
   return sum;
 }
