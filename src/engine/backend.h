@@ -105,6 +105,7 @@ struct BackendStats {
   int64_t prefix_cache_hits = 0;      // prompt tokens found cached
   int64_t tokens_generated = 0;
   int64_t tokens_prompt = 0;
+  int64_t preemptions = 0;  // sequences evicted from the KV cache and recomputed later
 };
 
 class Backend {
