@@ -2,15 +2,15 @@
 
 #include <cstdio>
 
+#include "engine/util/cpu_features.h"
+
 namespace agora::cli {
 
 bool cpu_supported() {
 #if defined(AGORA_PORTABLE)
   return true;
 #else
-  __builtin_cpu_init();
-  const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                  __builtin_cpu_supports("f16c");
+  const bool ok = cpu_has_avx2_fma_f16c();
   if (!ok) {
     std::fprintf(stderr,
                  "agora: this build needs a CPU with AVX2, FMA and F16C (x86-64-v3); "

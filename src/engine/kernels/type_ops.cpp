@@ -3,6 +3,7 @@
 #include <array>
 
 #include "engine/kernels/vec_dot.h"
+#include "engine/util/cpu_features.h"
 #include "engine/tensor/dequantize.h"
 #include "engine/tensor/quantize.h"
 
@@ -49,9 +50,7 @@ Table make_scalar_table() {
 
 #ifdef AGORA_HAVE_AVX2
 bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c");
+  return cpu_has_avx2_fma_f16c();
 }
 
 Table make_avx2_table() {
