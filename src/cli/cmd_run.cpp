@@ -4,7 +4,9 @@
 //   agora run -m MODEL.gguf --prompt-ids 1,450,4996 --print-ids
 //
 // stdout carries only the completion (or, with --print-ids, one JSON array of generated ids
-// on the last line); load time and speeds go to stderr. Exit 2 on bad arguments or files.
+// on the last line; with --grammar / --json-schema exactly the generated document); load time
+// and speeds go to stderr. Exit 2 on bad arguments or files, 1 on a failure while generating.
+// The request runs through the same Scheduler as `agora serve`.
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -13,10 +15,14 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "engine/context.h"
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+
+#include "engine/grammar/gbnf_parser.h"
+#include "engine/grammar/json_schema.h"
 #include "engine/model.h"
-#include "engine/sample/sampler.h"
-#include "engine/vocab/detokenizer.h"
+#include "engine/scheduler.h"
 #include "engine/vocab/vocab.h"
 
 namespace agora::cli {
@@ -40,6 +46,8 @@ struct RunOptions {
   bool print_ids = false;
   bool special = false;
   bool no_bos = false;
+  std::string grammar_file;
+  std::string schema_file;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -73,19 +81,49 @@ bool parse_ids(const std::string& s, std::vector<int32_t>& out, std::string& err
   return true;
 }
 
+bool read_text_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
 void run(const RunOptions& o) {
-  if (o.prompt.empty() == false && !o.prompt_ids.empty()) {
+  if (!o.prompt.empty() && !o.prompt_ids.empty()) {
     fail(2, "use either -p or --prompt-ids, not both");
     return;
   }
-  if (o.n_predict < 0) {
-    fail(2, "-n must be >= 0");
+  if (!o.grammar_file.empty() && !o.schema_file.empty()) {
+    fail(2, "use either --grammar or --json-schema, not both");
+    return;
+  }
+  if (o.n_predict < -1) {
+    fail(2, "-n must be >= -1 (-1: until the context is full)");
     return;
   }
   if (o.kv_type != "f16" && o.kv_type != "f32") {
     fail(2, "--kv-type must be f16 or f32");
     return;
   }
+  // Constraint first: a bad grammar is a usage error, reported before the model loads.
+  std::shared_ptr<const Grammar> grammar;
+  if (!o.grammar_file.empty() || !o.schema_file.empty()) {
+    const std::string& path = o.grammar_file.empty() ? o.schema_file : o.grammar_file;
+    std::string text;
+    if (!read_text_file(path, text)) {
+      fail(2, "cannot read " + path);
+      return;
+    }
+    auto g = o.grammar_file.empty() ? compile_json_schema(text) : parse_gbnf(text);
+    if (!g.ok()) {
+      fail(2, path + ": " + g.status().message());
+      return;
+    }
+    grammar = std::make_shared<const Grammar>(std::move(g.value()));
+  }
+
   const auto t_load = std::chrono::steady_clock::now();
   auto file = GgufFile::open(o.model);
   if (!file.ok()) {
@@ -125,78 +163,82 @@ void run(const RunOptions& o) {
     }
   }
 
-  ContextParams cp;
-  cp.n_ctx = o.ctx_size;
-  cp.n_threads = o.threads;
-  cp.kv_type = o.kv_type == "f32" ? KvType::f32 : KvType::f16;
-  if (cp.n_ctx <= 0) cp.n_ctx = std::min<int64_t>(mp.n_ctx_train, std::max<int64_t>(4096, 0));
-  if (static_cast<int64_t>(prompt.size()) >= cp.n_ctx) {
-    fail(2, "the prompt has " + std::to_string(prompt.size()) + " tokens; the context holds " + std::to_string(cp.n_ctx));
-    return;
-  }
-  auto ctx = Context::create(*model.value(), cp);
-  if (!ctx.ok()) {
-    fail(2, ctx.status().message());
+  SchedulerParams sp;
+  sp.n_parallel = 1;
+  sp.n_ctx = o.ctx_size;
+  sp.n_threads = o.threads;
+  sp.kv_type = o.kv_type == "f32" ? KvType::f32 : KvType::f16;
+  sp.prefix_cache = false;
+  auto sched = Scheduler::create(*model.value(), voc, sp);
+  if (!sched.ok()) {
+    fail(2, sched.status().message());
     return;
   }
   const double load_s = seconds_since(t_load);
   std::fprintf(stderr, "agora: loaded %s (%s, %" PRId64 " layers, %" PRId64 " vocab) in %.3f s, %d threads\n", o.model.c_str(),
-               mp.arch_name.c_str(), mp.n_layer, mp.n_vocab, load_s, ctx.value()->params().n_threads);
+               mp.arch_name.c_str(), mp.n_layer, mp.n_vocab, load_s, sched.value()->params().n_threads);
 
-  SamplingParams sp;
-  sp.temperature = o.temp;
-  sp.top_k = o.top_k;
-  sp.top_p = o.top_p;
-  sp.min_p = o.min_p;
-  sp.repeat_penalty = o.repeat_penalty;
-  sp.seed = o.seed >= 0 ? static_cast<uint64_t>(o.seed) : std::random_device{}();
-  Sampler sampler(sp, mp.n_vocab);
-  for (int32_t id : prompt) sampler.accept(id);
-  Detokenizer detok(voc);
+  GenerateParams gp;
+  gp.prompt = prompt;
+  gp.max_tokens = o.n_predict;
+  gp.ignore_eos = o.ignore_eos;
+  gp.grammar = grammar;
+  gp.sampling.temperature = o.temp;
+  gp.sampling.top_k = o.top_k;
+  gp.sampling.top_p = o.top_p;
+  gp.sampling.min_p = o.min_p;
+  gp.sampling.repeat_penalty = o.repeat_penalty;
+  gp.sampling.seed = o.seed >= 0 ? static_cast<uint64_t>(o.seed) : std::random_device{}();
 
-  std::vector<BatchEntry> batch;
-  for (size_t i = 0; i < prompt.size(); ++i) batch.push_back({prompt[i], static_cast<int32_t>(i), 0, i + 1 == prompt.size()});
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Event finish;
   std::vector<int32_t> generated;
-  const auto t_prompt = std::chrono::steady_clock::now();
-  double prompt_s = 0;
-  int32_t pos = static_cast<int32_t>(prompt.size());
-  for (int i = 0; i < o.n_predict; ++i) {
-    auto logits = ctx.value()->decode(batch);
-    if (!logits.ok()) {
-      fail(1, logits.status().message());
-      return;
-    }
-    if (i == 0) prompt_s = seconds_since(t_prompt);
-    const int32_t tok = sampler.sample(logits.value().data());
-    sampler.accept(tok);
-    if (!o.ignore_eos && voc.is_eog(tok)) break;
-    generated.push_back(tok);
-    if (!o.print_ids) {
-      std::string piece = detok.push(tok);
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
+  const bool print_ids = o.print_ids;
+  auto t0 = std::chrono::steady_clock::now();
+  auto h = sched.value()->generate(gp, [&](Event&& e) {
+    if (!print_ids && !e.text.empty()) {
+      std::fwrite(e.text.data(), 1, e.text.size(), stdout);
       std::fflush(stdout);
     }
-    if (pos >= cp.n_ctx) {
-      std::fprintf(stderr, "agora: context full (%" PRId64 " tokens)\n", cp.n_ctx);
-      break;
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == Event::Kind::token) {
+      generated.push_back(e.token);
+    } else {
+      finish = std::move(e);
+      done = true;
+      cv.notify_all();
     }
-    batch = {{tok, pos++, 0, true}};
+  });
+  if (!h.ok()) {
+    fail(2, h.status().message());
+    return;
   }
-  const double total_s = seconds_since(t_prompt);
-  if (o.print_ids) {
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+  const double total_s = seconds_since(t0);
+  if (print_ids) {
     std::string line = "[";
     for (size_t i = 0; i < generated.size(); ++i) line += (i ? "," : "") + std::to_string(generated[i]);
     std::printf("%s]\n", line.c_str());
-  } else {
-    std::string rest = detok.finish();
-    std::fwrite(rest.data(), 1, rest.size(), stdout);
+  } else if (!grammar) {
     std::printf("\n");
   }
-  const double gen_s = total_s - prompt_s;
-  const size_t n_gen_decoded = generated.empty() ? 0 : generated.size() - 1;
-  std::fprintf(stderr, "agora: prompt %zu tokens in %.3f s (%.1f tok/s); generated %zu tokens, %.1f tok/s; seed %" PRIu64 "\n",
-               prompt.size(), prompt_s, prompt_s > 0 ? prompt.size() / prompt_s : 0.0, generated.size(),
-               gen_s > 0 ? n_gen_decoded / gen_s : 0.0, sp.seed);
+  std::fflush(stdout);
+  if (finish.finish_reason == FinishReason::error) {
+    fail(1, finish.error);
+    return;
+  }
+  const double ttft = finish.time_to_first_token_s;
+  const double gen_s = total_s - ttft;
+  std::fprintf(stderr,
+               "agora: prompt %zu tokens in %.3f s (%.1f tok/s); generated %zu tokens, %.1f tok/s; finish %s; seed %" PRIu64 "\n",
+               prompt.size(), ttft, ttft > 0 ? prompt.size() / ttft : 0.0, generated.size(),
+               gen_s > 0 && generated.size() > 1 ? (generated.size() - 1) / gen_s : 0.0, finish_reason_name(finish.finish_reason),
+               gp.sampling.seed);
 }
 
 }  // namespace
@@ -207,7 +249,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
   cmd->add_option("--prompt-ids", o->prompt_ids, "Prompt as comma-separated token ids");
-  cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (default 128)");
+  cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate (default 128; -1 = until the context is full)");
   cmd->add_option("--temp", o->temp, "Temperature; 0 = greedy (default 0.8)");
   cmd->add_option("--top-k", o->top_k, "Top-k (default 40; 0 = off)");
   cmd->add_option("--top-p", o->top_p, "Top-p (default 0.95; 1 = off)");
@@ -221,6 +263,8 @@ void register_run(CLI::App& app) {
   cmd->add_flag("--print-ids", o->print_ids, "Print the generated ids as a JSON array instead of text");
   cmd->add_flag("--special", o->special, "Parse special-token text (e.g. <|im_start|>) in the prompt");
   cmd->add_flag("--no-bos", o->no_bos, "Do not add the BOS token");
+  cmd->add_option("--grammar", o->grammar_file, "GBNF grammar file: the output must match it");
+  cmd->add_option("--json-schema", o->schema_file, "JSON Schema file: the output is a JSON document valid under it");
   cmd->callback([o] { run(*o); });
 }
 

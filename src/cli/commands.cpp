@@ -20,6 +20,11 @@ void register_commands(CLI::App& app) {
   register_inspect(app);
   register_run(app);
   register_tokenize(app);
+  register_render_template(app);
+  register_chat(app);
+  register_quantize(app);
+  register_synth(app);
+  register_bench(app);
 }
 
 }  // namespace agora::cli

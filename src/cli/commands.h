@@ -16,5 +16,10 @@ int fail(int code, const std::string& message);
 void register_inspect(CLI::App& app);
 void register_run(CLI::App& app);
 void register_tokenize(CLI::App& app);  // tokenize + detokenize
+void register_render_template(CLI::App& app);
+void register_chat(CLI::App& app);
+void register_quantize(CLI::App& app);
+void register_synth(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace agora::cli
