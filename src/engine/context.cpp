@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+
+#if !defined(AGORA_PORTABLE) && defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "engine/arch/blocks.h"
 #include "engine/kernels/matmul.h"
@@ -292,6 +297,77 @@ float dot_f32_ref(int64_t n, const float* x, const float* y, bool gemm) {
   return sum;
 }
 
+
+// ---- vectorised decode-order kernels (bit-identical to dot_*_ref(..., gemm=false) above) ----
+
+#if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define AGORA_ATTN_AVX2 1
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline float fold4x8(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  const __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+  const __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  alignas(16) float tt[4];
+  _mm_store_ps(tt, t);
+  return (tt[0] + tt[1]) + (tt[2] + tt[3]);
+}
+#endif
+
+template <typename T>
+float dot_lanes(int64_t n, const T* x, const T* y) {
+#ifdef AGORA_ATTN_AVX2
+  const int64_t np = n & ~int64_t(31);
+  if (np > 0) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (int64_t i = 0; i < np; i += 32) {
+      a0 = _mm256_fmadd_ps(load8(x + i), load8(y + i), a0);
+      a1 = _mm256_fmadd_ps(load8(x + i + 8), load8(y + i + 8), a1);
+      a2 = _mm256_fmadd_ps(load8(x + i + 16), load8(y + i + 16), a2);
+      a3 = _mm256_fmadd_ps(load8(x + i + 24), load8(y + i + 24), a3);
+    }
+    const float f = fold4x8(a0, a1, a2, a3);
+    if constexpr (std::is_same_v<T, uint16_t>) {
+      double sum = f;
+      for (int64_t i = np; i < n; ++i) sum += static_cast<double>(fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]));
+      return static_cast<float>(sum);
+    } else {
+      float sum = f;
+      for (int64_t i = np; i < n; ++i) sum += x[i] * y[i];
+      return sum;
+    }
+  }
+#endif
+  if constexpr (std::is_same_v<T, uint16_t>) return dot_f16_ref(n, x, y, false);
+  else return dot_f32_ref(n, x, y, false);
+}
+
+// acc[lane][d] = fma(v[d], p, acc[lane][d]) for d < n (lane chosen by the caller).
+template <typename T>
+void axpy_lane(float* acc, float p, const T* v, int64_t n) {
+  int64_t d = 0;
+#ifdef AGORA_ATTN_AVX2
+  const __m256 pv = _mm256_set1_ps(p);
+  for (; d + 8 <= n; d += 8) _mm256_storeu_ps(acc + d, _mm256_fmadd_ps(load8(v + d), pv, _mm256_loadu_ps(acc + d)));
+#endif
+  for (; d < n; ++d) {
+    float x;
+    if constexpr (std::is_same_v<T, uint16_t>) x = fp16_to_fp32(v[d]);
+    else x = v[d];
+    acc[d] = std::fma(x, p, acc[d]);
+  }
+}
+
+// out[d] = the decode-order fold of acc[0..31][d].
+void fold_lanes(const float* acc, int64_t n, float* out) {
+  for (int64_t d = 0; d < n; ++d) {
+    float s[8];
+    for (int k = 0; k < 8; ++k) s[k] = (acc[k * n + d] + acc[(16 + k) * n + d]) + (acc[(8 + k) * n + d] + acc[(24 + k) * n + d]);
+    float t[4];
+    for (int k = 0; k < 4; ++k) t[k] = s[k] + s[k + 4];
+    out[d] = (t[0] + t[1]) + (t[2] + t[3]);
+  }
+}
+
 }  // namespace
 
 void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
@@ -311,6 +387,7 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
     thread_local std::vector<float> scores;
     thread_local std::vector<uint16_t> q16;
     thread_local std::vector<LaneSum> acc;
+    thread_local std::vector<float> lanes;
     if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
     if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
     for (int64_t idx = begin; idx < end; ++idx) {
@@ -325,8 +402,12 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
       const size_t k_off = static_cast<size_t>(kvh * hdk) * es;
       for (int64_t j = lo; j < hi; ++j) {
         const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
-        scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), gemm)
-                        : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, gemm);
+        if (gemm)
+          scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), true)
+                          : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, true);
+        else
+          scores[j] = f16 ? dot_lanes(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data())
+                          : dot_lanes(hdk, reinterpret_cast<const float*>(kr), q);
       }
       if (p.attn_softcap > 0.0f) softcap(scores.data() + lo, hi - lo, p.attn_softcap);
       float mx = -INFINITY;
@@ -349,11 +430,26 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
         sum += static_cast<double>(b0 + b1);
       }
       const float inv = static_cast<float>(1.0 / sum);
+      const size_t v_off = static_cast<size_t>(kvh * hdv) * es;
+      float* out = &attn_[t * H * hdv + h * hdv];
+      if (!gemm) {
+        // Decode order, vectorised over the value dimension: lanes by position % 32.
+        if (lanes.size() < static_cast<size_t>(32 * hdv)) lanes.resize(32 * hdv);
+        std::fill(lanes.begin(), lanes.begin() + 32 * hdv, 0.0f);
+        for (int64_t j = lo; j < hi; ++j) {
+          const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
+          float* lane = lanes.data() + (j & 31) * hdv;
+          const float pj = scores[j] * inv;
+          if (f16) axpy_lane(lane, round_fp16(pj), reinterpret_cast<const uint16_t*>(vrow), hdv);
+          else axpy_lane(lane, pj, reinterpret_cast<const float*>(vrow), hdv);
+        }
+        fold_lanes(lanes.data(), hdv, out);
+        continue;
+      }
       for (int64_t d = 0; d < hdv; ++d) {
         acc[d].gemm = gemm;
         acc[d].clear();
       }
-      const size_t v_off = static_cast<size_t>(kvh * hdv) * es;
       for (int64_t j = lo; j < hi; ++j) {
         const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
         float pj = scores[j] * inv;
@@ -366,7 +462,6 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
           for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, vr[d], pj);
         }
       }
-      float* out = &attn_[t * H * hdv + h * hdv];
       for (int64_t d = 0; d < hdv; ++d) out[d] = acc[d].fold();
     }
   });
