@@ -76,7 +76,7 @@ enum class Pooling { none, mean, cls, last };
 
 struct EmbedParams {
   std::vector<int32_t> tokens;
-  Pooling pooling = Pooling::mean;  // `none` = the model's default
+  Pooling pooling = Pooling::none;  // `none` = the model's default (GGUF pooling_type; mean for generative models)
   bool normalize = true;            // L2-normalise the result
 };
 

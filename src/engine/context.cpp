@@ -23,6 +23,8 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
   if (cp.n_seq < 1 || cp.n_seq > 4096) return Status(ErrorCode::invalid_argument, "n_seq must be in 1..4096");
   if (cp.n_batch < 1) return Status(ErrorCode::invalid_argument, "n_batch must be positive");
   if (cp.n_threads <= 0) cp.n_threads = ThreadPool::default_threads();
+  // An encoder sees a whole sequence in one pass.
+  if (!p.generative()) cp.n_batch = std::max(cp.n_batch, cp.n_ctx);
   std::unique_ptr<Context> c(new Context(model, cp));
   if (cp.block_size < 1 || cp.block_size > 4096) return Status(ErrorCode::invalid_argument, "block_size must be in 1..4096");
   const int64_t blocks_per_seq = (cp.n_ctx + cp.block_size - 1) / cp.block_size;
@@ -87,6 +89,22 @@ void Context::adopt_blocks(int seq, const std::vector<int32_t>& blocks) {
 
 Result<std::span<const float>> Context::run(std::span<const BatchEntry> batch, bool hidden) {
   const ModelParams& p = model_.params();
+  if (!p.generative()) {
+    if (!hidden) return Status(ErrorCode::invalid_argument, "'" + p.arch_name + "' is an embedding model: it has no logits");
+    if (static_cast<int64_t>(batch.size()) > params_.n_batch)
+      return Status(ErrorCode::out_of_range, "an encoder batch holds at most " + std::to_string(params_.n_batch) + " tokens");
+    size_t n_out = 0;
+    for (const auto& e : batch) {
+      if (e.token < 0 || e.token >= p.n_vocab)
+        return Status(ErrorCode::out_of_range, "token id " + std::to_string(e.token) + " is outside the vocabulary");
+      if (e.pos < 0 || e.pos >= std::min(params_.n_ctx, model_.weights().pos_embd.n_out))
+        return Status(ErrorCode::out_of_range, "position " + std::to_string(e.pos) + " is outside the context");
+      n_out += e.logits;
+    }
+    logits_.resize(n_out * static_cast<size_t>(p.n_embd));
+    forward_encoder(batch, logits_.data());
+    return std::span<const float>(logits_.data(), logits_.size());
+  }
   size_t n_out = 0;
   std::vector<int64_t> need(static_cast<size_t>(params_.n_seq), 0);
   for (const auto& e : batch) {

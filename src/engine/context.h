@@ -75,6 +75,9 @@ class Context {
   Context(const Model& m, ContextParams p) : model_(m), params_(p) {}
   Result<std::span<const float>> run(std::span<const BatchEntry> batch, bool hidden);
   void forward_chunk(std::span<const BatchEntry> batch, float* out, bool hidden);
+  // Encoder models (bert): bidirectional attention within each sequence of the batch; the whole
+  // sequence must be in the batch. Writes the final hidden states of the flagged entries.
+  void forward_encoder(std::span<const BatchEntry> batch, float* out);
   int64_t cell(int seq, int64_t pos) const {
     const auto& t = tables_[static_cast<size_t>(seq)];
     const int32_t bs = kv_->block_size();

@@ -10,6 +10,7 @@ const char* arch_kind_name(ArchKind a) {
     case ArchKind::qwen2: return "qwen2";
     case ArchKind::phi3: return "phi3";
     case ArchKind::gemma2: return "gemma2";
+    case ArchKind::bert: return "bert";
   }
   return "?";
 }
@@ -26,7 +27,8 @@ Result<ModelParams> read_model_params(const GgufFile& f) {
   else if (p.arch_name == "qwen2") p.arch = ArchKind::qwen2;
   else if (p.arch_name == "phi3") p.arch = ArchKind::phi3;
   else if (p.arch_name == "gemma2") p.arch = ArchKind::gemma2;
-  else return Status(ErrorCode::unsupported, f.path() + ": architecture '" + p.arch_name + "' is not supported (llama, qwen2, phi3, gemma2)");
+  else if (p.arch_name == "bert") p.arch = ArchKind::bert;
+  else return Status(ErrorCode::unsupported, f.path() + ": architecture '" + p.arch_name + "' is not supported (llama, qwen2, phi3, gemma2, bert)");
   p.name = std::string(f.get_str("general.name").value_or(""));
   const std::string a = p.arch_name + ".";
 
@@ -103,6 +105,14 @@ Result<ModelParams> read_model_params(const GgufFile& f) {
       p.embd_scale = std::sqrt(static_cast<float>(p.n_embd));
       p.ffn_act = FfnAct::gelu;
       break;
+  }
+  if (p.arch == ArchKind::bert) {
+    p.causal = f.get_bool(a + "attention.causal").value_or(false);
+    p.norm_eps = f.get_f32(a + "attention.layer_norm_epsilon").value_or(1e-12f);
+    if (!(p.norm_eps > 0.0f) || p.norm_eps > 1.0f) return err(a + "attention.layer_norm_epsilon", "out of range");
+    p.pooling = static_cast<int>(f.get_u64(a + "pooling_type").value_or(1));
+    if (p.pooling < 0 || p.pooling > 3) return err(a + "pooling_type", "must be 0..3 (none, mean, cls, last)");
+    p.ffn_act = FfnAct::gelu;
   }
   if (p.attn_softcap < 0 || p.final_softcap < 0) return err(a + "softcapping", "must not be negative");
 

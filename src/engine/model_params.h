@@ -12,7 +12,7 @@
 
 namespace agora {
 
-enum class ArchKind { llama, qwen2, phi3, gemma2 };
+enum class ArchKind { llama, qwen2, phi3, gemma2, bert };
 enum class RopeMode { normal, neox };  // normal rotates (2i, 2i+1); neox rotates (i, i + n_rot/2)
 enum class FfnAct { silu, gelu };
 
@@ -52,6 +52,12 @@ struct ModelParams {
   float q_scale = 0.0f;             // scale applied to Q before QK^T (phi3, gemma2); 0 = use 1/sqrt(head_dim) in softmax
   float embd_scale = 1.0f;          // gemma2: sqrt(n_embd)
   FfnAct ffn_act = FfnAct::silu;
+
+  // Encoders (bert): LayerNorm with bias, learned positions, bidirectional attention, pooling.
+  bool causal = true;
+  float norm_eps = 1e-12f;   // LayerNorm epsilon
+  int pooling = 1;           // the model's pooling: 0 none, 1 mean, 2 cls, 3 last (GGUF pooling_type)
+  bool generative() const { return arch != ArchKind::bert; }
 
   int64_t n_embd_k_gqa() const { return head_dim_k * n_head_kv; }
   int64_t n_embd_v_gqa() const { return head_dim_v * n_head_kv; }

@@ -137,6 +137,8 @@ Status Scheduler::build_grammar_vocab() {
 
 Result<std::shared_ptr<RequestHandle>> Scheduler::generate(GenerateParams gp, EventSink sink) {
   const int64_t nv = model_.params().n_vocab;
+  if (!model_.params().generative())
+    return Status(ErrorCode::invalid_argument, "'" + model_.params().arch_name + "' is an embedding model: it cannot generate text");
   if (gp.prompt.empty()) return Status(ErrorCode::invalid_argument, "the prompt is empty");
   for (int32_t t : gp.prompt)
     if (t < 0 || t >= nv) return Status(ErrorCode::invalid_argument, "prompt token id " + std::to_string(t) + " is outside the vocabulary");
@@ -426,7 +428,13 @@ void Scheduler::run_embedding(Req& r) {
   EmbedResult res;
   res.n_tokens = static_cast<int32_t>(n);
   res.embedding.assign(static_cast<size_t>(E), 0.0f);
-  switch (r.ep.pooling) {
+  Pooling pooling = r.ep.pooling;
+  if (pooling == Pooling::none) {
+    // The model's own pooling (GGUF pooling_type); generative models default to mean.
+    const int mp = model_.params().generative() ? 1 : model_.params().pooling;
+    pooling = mp == 2 ? Pooling::cls : mp == 3 ? Pooling::last : Pooling::mean;
+  }
+  switch (pooling) {
     case Pooling::cls:
       std::copy(h, h + E, res.embedding.begin());
       break;

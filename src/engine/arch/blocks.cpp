@@ -18,6 +18,26 @@ void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
   }
 }
 
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i];
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  double sum2 = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = x[i] - mean;
+    y[i] = d;
+    sum2 += static_cast<double>(d * d);
+  }
+  const float var = static_cast<float>(sum2 / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(var + eps);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = y[i] * scale;
+    if (w) v *= w[i];
+    if (b) v += b[i];
+    y[i] = v;
+  }
+}
+
 namespace {
 
 // YaRN ramp between the correction dimensions.
@@ -116,6 +136,14 @@ void gelu_mul(float* gate, const float* up, int64_t n) {
     else if (x >= 10.0f) y = x;
     else y = fp16_to_fp32(table.v[fp32_to_fp16(x)]);
     gate[i] = y * up[i];
+  }
+}
+
+void gelu(float* x, int64_t n) {
+  static const GeluTable table;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    x[i] = v <= -10.0f ? 0.0f : v >= 10.0f ? v : fp16_to_fp32(table.v[fp32_to_fp16(v)]);
   }
 }
 

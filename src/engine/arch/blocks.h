@@ -11,6 +11,12 @@
 
 namespace agora {
 
+// y = (x - mean) / sqrt(var + eps) * w + b   (LayerNorm; w, b may be null). In place allowed.
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t n, float eps);
+
+// y = gelu_tanh(x) in place (F16 table semantics, as gelu_mul without the product).
+void gelu(float* x, int64_t n);
+
 // y = x / rms(x) * w   (w may be null: no weight). In place allowed (y == x).
 void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps);
 

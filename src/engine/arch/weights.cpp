@@ -52,6 +52,7 @@ Status bind_weights(const GgufFile& file, const ModelParams& p, ModelWeights& w)
   w.layers.assign(static_cast<size_t>(p.n_layer), LayerWeights{});
   Status s = b.matrix("token_embd.weight", p.n_embd, p.n_vocab, w.tok_embd);
   if (!s.ok()) return s;
+  if (p.arch == ArchKind::bert) return bind_bert_weights(b, p, w);
   s = b.vector("output_norm.weight", p.n_embd, w.output_norm);
   if (!s.ok()) return s;
   if (b.has("output.weight")) {
@@ -65,6 +66,7 @@ Status bind_weights(const GgufFile& file, const ModelParams& p, ModelWeights& w)
     case ArchKind::qwen2: return bind_qwen2_weights(b, p, w);
     case ArchKind::phi3: return bind_phi3_weights(b, p, w);
     case ArchKind::gemma2: return bind_gemma2_weights(b, p, w);
+    case ArchKind::bert: return bind_bert_weights(b, p, w);
   }
   return Status(ErrorCode::unsupported, "unknown architecture");
 }

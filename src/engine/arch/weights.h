@@ -28,6 +28,13 @@ struct LayerWeights {
   WeightView ffn_gate{}, ffn_up{}, ffn_down{};
   bool ffn_fused_gate_up = false;  // phi3: ffn_up holds gate rows then up rows
   const float* post_ffn_norm = nullptr;  // gemma2
+  // bert: post-norm LayerNorms with biases, FFN biases
+  const float* attn_out_norm = nullptr;
+  const float* attn_out_norm_b = nullptr;
+  const float* layer_out_norm = nullptr;
+  const float* layer_out_norm_b = nullptr;
+  const float* ffn_up_b = nullptr;
+  const float* ffn_down_b = nullptr;
 };
 
 struct ModelWeights {
@@ -35,6 +42,11 @@ struct ModelWeights {
   const float* output_norm = nullptr;
   WeightView output{};       // == tok_embd when tied
   const float* rope_freqs = nullptr;  // optional per-dimension frequency factors (n_rot / 2)
+  // bert: learned positions, token type 0 ("sentence A") row, embedding LayerNorm
+  WeightView pos_embd{};
+  const float* type_embd0 = nullptr;
+  const float* tok_norm = nullptr;
+  const float* tok_norm_b = nullptr;
   std::vector<LayerWeights> layers;
   std::vector<std::unique_ptr<float[]>> owned;  // converted vectors
 };
@@ -64,5 +76,6 @@ Status bind_llama_weights(WeightBinder& b, const ModelParams& p, ModelWeights& w
 Status bind_qwen2_weights(WeightBinder& b, const ModelParams& p, ModelWeights& w);
 Status bind_phi3_weights(WeightBinder& b, const ModelParams& p, ModelWeights& w);
 Status bind_gemma2_weights(WeightBinder& b, const ModelParams& p, ModelWeights& w);
+Status bind_bert_weights(WeightBinder& b, const ModelParams& p, ModelWeights& w);
 
 }  // namespace agora
