@@ -25,6 +25,7 @@ void register_commands(CLI::App& app) {
   register_quantize(app);
   register_synth(app);
   register_bench(app);
+  register_serve(app);
 }
 
 }  // namespace agora::cli

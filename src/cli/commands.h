@@ -21,5 +21,6 @@ void register_chat(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_synth(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);  // cmd_serve.cpp
 
 }  // namespace agora::cli
