@@ -160,6 +160,14 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
     stream.expires_after(first ? L.header_timeout : L.idle_timeout);
     first = false;
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
+    if (ec == bhttp::error::body_limit) {
+      const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
+                                           "The request body is larger than the limit of " +
+                                               std::to_string(L.max_body_bytes) + " bytes.", ""},
+                                          L.retry_after_s);
+      co_await write_and_close(bytes);
+      co_return;
+    }
     if (ec) {
       if (ec == bhttp::error::header_limit)
         {
