@@ -31,8 +31,10 @@ constexpr double kTolOther = 2e-2;  // F16 weights or an F16 KV cache
 // flip one int8 rounding and grow into logit differences of a few 1e-2 (measured up to 0.06;
 // see docs/performance.md "Parity"). For them both the logit tolerance and the near-tie margin
 // are 0.1; F32/F16 files stay at the strict bounds above.
-// Where the reference's summation order is reproduced exactly (contexts of at most 32
-// positions) quantized logits must still match closely: that is what checks the kernels.
+// Where the reference's summation order is reproduced exactly (the first step of a prompt of at
+// most 32 positions) quantized logits must still match closely: that is what checks the
+// quantized kernels. (Decode steps then use the reference's AVX2 K-quant kernels, whose lane
+// order Agora does not copy, so from there on the wider bound applies.)
 constexpr double kTolQuant = 0.15;
 constexpr double kTieMarginQuant = 0.15;
 constexpr double kTolQuantShort = 2e-3;
@@ -117,7 +119,7 @@ TEST_P(Parity, GreedyTokensAndLogitsMatchReference) {
           const double want = tl[1];
           const double d = std::fabs(l[id] - want);
           max_diff = std::max(max_diff, d);
-          const bool short_ctx = quantized && static_cast<int64_t>(prompt.size() + step) <= kShortContext;
+          const bool short_ctx = quantized && step == 0 && static_cast<int64_t>(prompt.size()) <= kShortContext;
           EXPECT_LE(d, short_ctx ? kTolQuantShort : tol) << name << " step " << step << " token " << id << ": got " << l[id] << " want " << want;
           ++n_checked_logits;
         }

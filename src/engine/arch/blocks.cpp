@@ -53,6 +53,12 @@ float yarn_corr_dim(int64_t n_dims, int64_t n_ctx_orig, float n_rot, float base)
 
 }  // namespace
 
+// GCC's vectorizer recognises the rotation as a complex multiplication and emits fused
+// multiply-add/subtract even under -ffp-contract=off, which changes the last bits (and the
+// reference parity of quantized models); the rotation is kept scalar.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t pos, const ModelParams& p, const float* freq_factors) {
   const int64_t n_dims = p.n_rot;
   const float theta_scale = std::pow(p.rope_freq_base, -2.0f / static_cast<float>(n_dims));
