@@ -65,7 +65,7 @@ const MessageView = memo(function MessageView({ m, conv, index, isLast }: { m: M
         <div class="actions">
           <button type="button" data-testid="copy" onClick={copy}>{copied ? 'Copied' : 'Copy'}</button>
           {isLast && <button type="button" class="idle-only" data-testid="regenerate" onClick={() => void regenerate(conv)}>Regenerate</button>}
-          {stats && <span class="stats" data-testid="message-stats" title={stats} tabIndex={0}>ⓘ<span class="tip">{stats}</span></span>}
+          {stats && <span class="stats" data-testid="message-stats" title={stats} tabIndex={0} aria-label="Usage">i<span class="tip">{stats}</span></span>}
         </div>
       )}
     </div>

@@ -86,7 +86,7 @@ export function inline(src: string, depth = 0): ComponentChildren[] {
       const href = safeUrl(url);
       if (bang) {
         // Never load images from model output: show a link the user may choose to open.
-        const text = '🖼 ' + (label || 'image');
+        const text = `[image: ${label || 'untitled'}]`;
         out.push(href ? link(href, text, k++) : text);
       } else if (href) out.push(link(href, inline(label, depth + 1), k++));
       else out.push(...inline(label, depth + 1));

@@ -28,7 +28,7 @@ function Item({ c, active, onPick }: { c: Conv; active: boolean; onPick: () => v
           <button type="button" title="Rename" aria-label="Rename" data-testid="rename" onClick={() => { setTitle(titleOf(c)); setEditing(true); }}>✎</button>
           {confirm
             ? <button type="button" class="danger" data-testid="confirm-delete" onClick={() => { setConfirm(false); void remove(c); }} onBlur={() => setConfirm(false)}>Delete?</button>
-            : <button type="button" title="Delete" aria-label="Delete" data-testid="delete" onClick={() => setConfirm(true)}>🗑</button>}
+            : <button type="button" title="Delete" aria-label="Delete" data-testid="delete" onClick={() => setConfirm(true)}>✕</button>}
         </span>
       )}
     </li>
