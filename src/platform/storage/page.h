@@ -16,8 +16,8 @@ enum class SortOrder { asc, desc };
 struct PageRequest {
   int limit = kDefaultPageLimit;
   SortOrder order = SortOrder::desc;
-  std::string after;   // empty = none
-  std::string before;  // empty = none
+  std::string after = {};   // empty = none
+  std::string before = {};  // empty = none
 };
 
 template <typename T>

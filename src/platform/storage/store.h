@@ -72,6 +72,7 @@ class Store {
   // ---- accounts (global: authentication and administration, not tenant data) ---------------
   virtual StoreResult<Organization> create_organization(const std::string& name) = 0;
   virtual StoreResult<Organization> find_organization(const std::string& name) = 0;
+  virtual StoreResult<std::vector<Organization>> list_organizations() = 0;  // by creation
   // `name` is unique (conflict); `org_id` must exist (not_found).
   virtual StoreResult<User> create_user(const std::string& name, const std::optional<std::string>& org_id,
                                         const std::string& password_hash) = 0;

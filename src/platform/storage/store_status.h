@@ -54,6 +54,7 @@ class StoreResult {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   StoreStatus status() const { return ok() ? StoreStatus() : std::get<StoreStatus>(v_); }
   StoreErrc code() const { return ok() ? StoreErrc::ok : std::get<StoreStatus>(v_).code(); }
 

@@ -28,6 +28,7 @@ class SqliteStore final : public Store {
   // accounts
   StoreResult<Organization> create_organization(const std::string& name) override;
   StoreResult<Organization> find_organization(const std::string& name) override;
+  StoreResult<std::vector<Organization>> list_organizations() override;
   StoreResult<User> create_user(const std::string& name, const std::optional<std::string>& org_id,
                                 const std::string& password_hash) override;
   StoreResult<User> get_user(const std::string& user_id) override;
@@ -108,6 +109,8 @@ class SqliteStore final : public Store {
                                      const std::string& step_id);
   StoreResult<Assistant> read_assistant(const Owner& owner, const std::string& assistant_id);
   StoreResult<User> read_user(const char* sql, const std::string& key);
+  // Recovery of file bytes: temp files, and final files without a row. Caller holds mu_.
+  StoreStatus remove_orphan_blobs(RecoveryReport& report);
 
   StoreOptions options_;
   std::mutex mu_;                  // guards db_ (the connection and its statement cache)
