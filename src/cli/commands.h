@@ -22,6 +22,7 @@ void register_quantize(CLI::App& app);
 void register_synth(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);  // cmd_serve.cpp
+void register_pull(CLI::App& app);   // cmd_pull.cpp
 void register_admin(CLI::App& app);  // cmd_admin.cpp
 
 }  // namespace agora::cli
