@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -127,6 +128,9 @@ TEST_F(StorageFaults, DatabaseWriteAndSyncFaultsFailCleanlyAndHeal) {
   EXPECT_TRUE(store_->check_integrity().ok());
   const auto ids = message_ids();
   for (const auto& id : acknowledged) EXPECT_TRUE(ids.count(id)) << "lost acknowledged message " << id;
+  // A write reported as failed may legitimately reappear (its WAL frames can be valid even though
+  // their fsync failed); the reverse, a reported success that is missing, is the bug we exclude.
+  std::printf("messages reported failed that reappeared after reopen: %zu\n", ids.size() - acknowledged.size());
   EXPECT_EQ(store_->list_assistants(owner_, {})->items.size(), 0u);
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "platform/storage/data_dir_lock.h"
 #include "platform/storage/ids.h"
 #include "platform/storage/sqlite/migrations.h"
 #include "storage_test_util.h"
@@ -81,6 +82,17 @@ TEST(StoreOpen, UsesWalFullSyncAndForeignKeys) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
   sqlite3_finalize(s);
   sqlite3_close(db);
+}
+
+TEST(DataDirLockTest, OneServerPerDirectory) {
+  ScratchDir tmp("lock");
+  auto first = DataDirLock::acquire(tmp.path());
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto second = DataDirLock::acquire(tmp.path());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.code(), StoreErrc::conflict);
+  first->reset();  // released on destruction
+  EXPECT_TRUE(DataDirLock::acquire(tmp.path()).ok());
 }
 
 TEST(Ids, HaveOpenAIShapes) {
