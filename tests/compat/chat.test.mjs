@@ -138,19 +138,33 @@ test('chat: forced tool call streams tool-call deltas', async () => {
   });
   let name = '';
   let args = '';
+  let fragments = 0;
   let finish = null;
   for await (const chunk of stream) {
     const d = chunk.choices[0]?.delta;
     for (const tc of d?.tool_calls ?? []) {
       assert.equal(tc.index, 0);
       name += tc.function?.name ?? '';
+      if (tc.function?.arguments) fragments++;
       args += tc.function?.arguments ?? '';
     }
     finish = chunk.choices[0]?.finish_reason ?? finish;
   }
   assert.equal(name, 'get_weather');
   assert.equal(typeof JSON.parse(args).city, 'string');
+  assert.ok(fragments > 1, `arguments arrive in several fragments, as OpenAI streams them (got ${fragments})`);
   assert.equal(finish, 'tool_calls');
+});
+
+test('chat: the SDK stream helper assembles fragmented tool-call arguments', async () => {
+  const stream = client.beta.chat.completions.stream({
+    model, messages: [{ role: 'user', content: 'Weather?' }], max_tokens: 200, seed: 5, tools,
+    tool_choice: { type: 'function', function: { name: 'get_weather' } },
+  });
+  const done = await stream.finalChatCompletion();
+  const call = done.choices[0].message.tool_calls[0];
+  assert.equal(call.function.name, 'get_weather');
+  assert.equal(typeof JSON.parse(call.function.arguments).city, 'string');
 });
 
 test('embeddings: float and base64', async () => {

@@ -17,6 +17,9 @@ using nlohmann::json;
 
 namespace {
 
+// Bytes of tool-call arguments per streamed chunk (OpenAI sends a token or two per chunk).
+constexpr size_t k_arguments_fragment_bytes = 8;
+
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json bytes_of(const std::string& s) {
@@ -75,6 +78,21 @@ FinalMessage final_message(const ChoiceState& c, bool forced, bool parse_tools, 
   }
   m.content = c.text;
   return m;
+}
+
+// Tool-call `arguments` in the pieces a stream sends them in, as OpenAI streams them (a few
+// bytes per chunk, never one piece): at most `max_bytes` each, cut between UTF-8 characters.
+// The pieces concatenated are `args`.
+std::vector<std::string> argument_fragments(const std::string& args, size_t max_bytes) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < args.size()) {
+    size_t end = std::min(args.size(), i + max_bytes);
+    while (end < args.size() && end > i + 1 && (static_cast<unsigned char>(args[end]) & 0xC0) == 0x80) --end;
+    out.push_back(args.substr(i, end - i));
+    i = end;
+  }
+  return out;
 }
 
 json usage_json(const Usage& u, int64_t completion_tokens) {
@@ -208,8 +226,10 @@ net::awaitable<void> handle_chat_completions(http::Exchange& ex, OpenAiContext& 
       json call = {{"index", static_cast<int>(k)}, {"id", t.id}, {"type", "function"},
                    {"function", {{"name", t.name}, {"arguments", ""}}}};
       out.push_back(dump(chunk(json::array({delta_choice(ce.index, {{"tool_calls", json::array({call})}}, nullptr, nullptr)}))));
-      json args = {{"index", static_cast<int>(k)}, {"function", {{"arguments", t.arguments}}}};
-      out.push_back(dump(chunk(json::array({delta_choice(ce.index, {{"tool_calls", json::array({args})}}, nullptr, nullptr)}))));
+      for (const std::string& piece : argument_fragments(t.arguments, k_arguments_fragment_bytes)) {
+        json args = {{"index", static_cast<int>(k)}, {"function", {{"arguments", piece}}}};
+        out.push_back(dump(chunk(json::array({delta_choice(ce.index, {{"tool_calls", json::array({args})}}, nullptr, nullptr)}))));
+      }
     }
     const char* reason = !fm.tool_calls.empty() ? (req.tool_choice == ToolChoiceMode::function ? "stop" : "tool_calls")
                                                 : openai_finish_reason(c.reason);
