@@ -39,16 +39,19 @@ class ProgressBar {
       const double rate = p.seconds > 0 ? (p.received - p.resumed_from) / p.seconds : 0;
       if (pct >= 0) {
         const int width = 30, fill = pct * width / 100;
-        std::fprintf(stderr, "\r[%s%s] %3d%%  %s/%s MiB  %s MiB/s   ", std::string(fill, '#').c_str(),
-                     std::string(width - fill, ' ').c_str(), pct, mib(p.received).c_str(), mib(p.total).c_str(),
+        std::fprintf(stderr, "\r[%s%s] %3d%%  %s/%s MiB  %s MiB/s   ",
+                     std::string(fill, '#').c_str(), std::string(width - fill, ' ').c_str(), pct,
+                     mib(p.received).c_str(), mib(p.total).c_str(),
                      mib(static_cast<int64_t>(rate)).c_str());
       } else {
-        std::fprintf(stderr, "\r%s MiB  %s MiB/s   ", mib(p.received).c_str(), mib(static_cast<int64_t>(rate)).c_str());
+        std::fprintf(stderr, "\r%s MiB  %s MiB/s   ", mib(p.received).c_str(),
+                     mib(static_cast<int64_t>(rate)).c_str());
       }
       drawn_ = true;
     } else if (pct >= 0 && pct / 10 > last_decile_) {
       last_decile_ = pct / 10;
-      std::fprintf(stderr, "agora pull: %d%% (%s of %s MiB)\n", pct, mib(p.received).c_str(), mib(p.total).c_str());
+      std::fprintf(stderr, "agora pull: %d%% (%s of %s MiB)\n", pct, mib(p.received).c_str(),
+                   mib(p.total).c_str());
     }
   }
   void end() {
@@ -67,12 +70,17 @@ class ProgressBar {
 
 void register_pull(CLI::App& app) {
   auto o = std::make_shared<platform::PullOptions>();
-  auto* cmd = app.add_subcommand("pull", "Download a GGUF model (Hugging Face-style URL) into ./models");
-  cmd->add_option("spec", o->spec, "OWNER/NAME/FILE.gguf (a Hugging Face repository file) or a URL")->required();
-  cmd->add_option("--from", o->base_url, "Base URL instead of https://huggingface.co (same OWNER/NAME/resolve/REV/FILE layout)");
+  auto* cmd =
+      app.add_subcommand("pull", "Download a GGUF model (Hugging Face-style URL) into ./models");
+  cmd->add_option("spec", o->spec, "OWNER/NAME/FILE.gguf (a Hugging Face repository file) or a URL")
+      ->required();
+  cmd->add_option(
+      "--from", o->base_url,
+      "Base URL instead of https://huggingface.co (same OWNER/NAME/resolve/REV/FILE layout)");
   cmd->add_option("--revision", o->revision, "Branch, tag or commit (default main)");
   cmd->add_option("--models-dir", o->models_dir, "Destination folder (default ./models)");
-  cmd->add_option("--sha256", o->sha256, "Expected SHA-256 (default: the server's ETag when it is one)");
+  cmd->add_option("--sha256", o->sha256,
+                  "Expected SHA-256 (default: the server's ETag when it is one)");
   cmd->add_flag("--force", o->force, "Download again even if the file exists");
   cmd->callback([o] {
     if (const char* tok = std::getenv("HF_TOKEN")) o->token = tok;
@@ -91,12 +99,15 @@ void register_pull(CLI::App& app) {
     }
     const auto& v = r.value();
     if (v.already_present) {
-      std::fprintf(stderr, "agora pull: %s is already there (%s MiB; --force downloads it again)\n", v.path.c_str(),
-                   mib(v.bytes).c_str());
+      std::fprintf(stderr, "agora pull: %s is already there (%s MiB; --force downloads it again)\n",
+                   v.path.c_str(), mib(v.bytes).c_str());
     } else {
-      if (v.resumed_from > 0) std::fprintf(stderr, "agora pull: resumed from %s MiB\n", mib(v.resumed_from).c_str());
+      if (v.resumed_from > 0)
+        std::fprintf(stderr, "agora pull: resumed from %s MiB\n", mib(v.resumed_from).c_str());
       std::fprintf(stderr, "agora pull: sha256 %s (%s)\n", v.sha256.c_str(),
-                   v.verified ? "verified" : "not verified: the server sent no checksum; pass --sha256 to check");
+                   v.verified
+                       ? "verified"
+                       : "not verified: the server sent no checksum; pass --sha256 to check");
     }
     std::printf("%s\n", v.path.c_str());
   });

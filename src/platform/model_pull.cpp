@@ -64,7 +64,9 @@ std::string lower(std::string s) {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -104,7 +106,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return parts;
 }
 
-bool is_url(const std::string& s) { return s.starts_with("http://") || s.starts_with("https://"); }
+bool is_url(const std::string& s) {
+  return s.starts_with("http://") || s.starts_with("https://");
+}
 
 // The file name the download is saved under.
 std::string file_name_of(const std::string& url) {
@@ -114,10 +118,14 @@ std::string file_name_of(const std::string& url) {
 
 std::string human_bytes(int64_t n) {
   char buf[32];
-  if (n >= (int64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", n / double(int64_t{1} << 30));
-  else if (n >= (1 << 20)) std::snprintf(buf, sizeof buf, "%.1f MiB", n / double(1 << 20));
-  else if (n >= 1024) std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
+  if (n >= (int64_t{1} << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GiB", n / double(int64_t{1} << 30));
+  else if (n >= (1 << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", n / double(1 << 20));
+  else if (n >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
   return buf;
 }
 
@@ -125,7 +133,7 @@ std::string human_bytes(int64_t n) {
 // Header and body callbacks run on the calling thread inside curl_easy_perform.
 struct Transfer {
   std::string part_path;
-  int64_t offset = 0;          // bytes already in .part when the request was sent (Range start)
+  int64_t offset = 0;  // bytes already in .part when the request was sent (Range start)
   const PullProgressFn* progress = nullptr;
   std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
   // The response being received (reset at each status line: redirects produce several).
@@ -133,14 +141,15 @@ struct Transfer {
   int64_t range_start = -1, range_total = -1;  // Content-Range: bytes START-END/TOTAL (or */TOTAL)
   int64_t content_length = -1;
   std::string etag;
-  std::string linked_etag;     // X-Linked-Etag of any response in the chain (Hugging Face's LFS sha256)
+  std::string
+      linked_etag;  // X-Linked-Etag of any response in the chain (Hugging Face's LFS sha256)
   // The body.
   bool body_started = false;
-  bool writing = false;        // body goes to the file (2xx); otherwise kept as error text
+  bool writing = false;  // body goes to the file (2xx); otherwise kept as error text
   Fd fd;
-  int64_t written = 0;         // body bytes written by this transfer
-  std::string error_text;      // first bytes of a non-2xx body
-  Status failure;              // set when a callback aborted the transfer
+  int64_t written = 0;     // body bytes written by this transfer
+  std::string error_text;  // first bytes of a non-2xx body
+  Status failure;          // set when a callback aborted the transfer
 };
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -148,7 +157,9 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   const std::string_view line(data, size * n);
   if (line.starts_with("HTTP/")) {
     const size_t sp = line.find(' ');
-    t.status = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+    t.status = sp == std::string_view::npos
+                   ? 0
+                   : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
     t.range_start = t.range_total = t.content_length = -1;
     t.etag.clear();
     return size * n;
@@ -167,7 +178,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     const std::string r = value.substr(6);
     if (const size_t slash = r.find('/'); slash != std::string::npos) {
       if (r[0] != '*') t.range_start = std::strtoll(r.c_str(), nullptr, 10);
-      if (r.compare(slash + 1, 1, "*") != 0) t.range_total = std::strtoll(r.c_str() + slash + 1, nullptr, 10);
+      if (r.compare(slash + 1, 1, "*") != 0)
+        t.range_total = std::strtoll(r.c_str() + slash + 1, nullptr, 10);
     }
   }
   return size * n;
@@ -180,8 +192,10 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     t.body_started = true;
     if (t.status == 206) {
       if (t.range_start != t.offset) {
-        t.failure = Status(ErrorCode::io_error, "the server answered the resume request with bytes from " +
-                                                    std::to_string(t.range_start) + " instead of " + std::to_string(t.offset));
+        t.failure =
+            Status(ErrorCode::io_error, "the server answered the resume request with bytes from " +
+                                            std::to_string(t.range_start) + " instead of " +
+                                            std::to_string(t.offset));
         return 0;
       }
       t.fd = Fd(::open(t.part_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
@@ -192,12 +206,14 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
       t.writing = true;
     }
     if (t.writing && t.fd.get() < 0) {
-      t.failure = Status(ErrorCode::io_error, "cannot open " + t.part_path + ": " + std::strerror(errno));
+      t.failure =
+          Status(ErrorCode::io_error, "cannot open " + t.part_path + ": " + std::strerror(errno));
       return 0;
     }
   }
   if (!t.writing) {
-    if (t.error_text.size() < 300) t.error_text.append(data, std::min<size_t>(len, 300 - t.error_text.size()));
+    if (t.error_text.size() < 300)
+      t.error_text.append(data, std::min<size_t>(len, 300 - t.error_text.size()));
     return len;
   }
   size_t off = 0;
@@ -205,7 +221,8 @@ size_t on_body(char* data, size_t size, size_t n, void* user) {
     const ssize_t w = ::write(t.fd.get(), data + off, len - off);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      t.failure = Status(ErrorCode::io_error, "cannot write " + t.part_path + ": " + std::strerror(errno));
+      t.failure =
+          Status(ErrorCode::io_error, "cannot write " + t.part_path + ": " + std::strerror(errno));
       return 0;
     }
     off += static_cast<size_t>(w);
@@ -229,8 +246,10 @@ int on_progress(void* user, curl_off_t dltotal, curl_off_t, curl_off_t, curl_off
 // A one-line reason for a non-2xx status.
 std::string http_failure(long status, const std::string& url, const std::string& body) {
   std::string msg = "HTTP " + std::to_string(status) + " from " + url;
-  if (status == 404) msg += " (no such file: check the repository and file name, or --from)";
-  else if (status == 401 || status == 403) msg += " (access denied: a gated or private repository needs HF_TOKEN)";
+  if (status == 404)
+    msg += " (no such file: check the repository and file name, or --from)";
+  else if (status == 401 || status == 403)
+    msg += " (access denied: a gated or private repository needs HF_TOKEN)";
   std::string first = body.substr(0, body.find('\n'));
   if (!first.empty() && first.size() < 200 && status != 404) msg += ": " + trim(first);
   return msg;
@@ -252,14 +271,17 @@ bool is_sha256_hex(const std::string& s) {
 
 Result<std::string> sha256_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return Status(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
+  if (fd.get() < 0)
+    return Status(ErrorCode::io_error, "cannot open " + path + ": " + std::strerror(errno));
   std::unique_ptr<EVP_MD_CTX, MdDeleter> md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) return Status(ErrorCode::internal, "sha256 unavailable");
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1)
+    return Status(ErrorCode::internal, "sha256 unavailable");
   std::vector<char> buf(1 << 20);
   for (;;) {
     const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status(ErrorCode::io_error, "cannot read " + path + ": " + std::strerror(errno));
+    if (n < 0)
+      return Status(ErrorCode::io_error, "cannot read " + path + ": " + std::strerror(errno));
     if (n == 0) break;
     EVP_DigestUpdate(md.get(), buf.data(), static_cast<size_t>(n));
   }
@@ -281,13 +303,17 @@ Result<std::string> pull_url(const PullOptions& o) {
   bool bad = parts.size() < 3;
   for (const auto& p : parts) bad = bad || p.empty() || p == "." || p == "..";
   if (bad)
-    return Status(ErrorCode::invalid_argument, "'" + o.spec + "' is not OWNER/NAME/FILE.gguf (e.g. " +
-                                                   "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf) or a URL");
+    return Status(
+        ErrorCode::invalid_argument,
+        "'" + o.spec + "' is not OWNER/NAME/FILE.gguf (e.g. " +
+            "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf) or a URL");
   std::string base = o.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  if (!is_url(base)) return Status(ErrorCode::invalid_argument, "--from must be an http:// or https:// URL, not '" + o.base_url + "'");
-  std::string url = base + "/" + encode_segment(parts[0]) + "/" + encode_segment(parts[1]) + "/resolve/" +
-                    encode_segment(o.revision);
+  if (!is_url(base))
+    return Status(ErrorCode::invalid_argument,
+                  "--from must be an http:// or https:// URL, not '" + o.base_url + "'");
+  std::string url = base + "/" + encode_segment(parts[0]) + "/" + encode_segment(parts[1]) +
+                    "/resolve/" + encode_segment(o.revision);
   for (size_t i = 2; i < parts.size(); ++i) url += "/" + encode_segment(parts[i]);
   return url;
 }
@@ -336,7 +362,8 @@ Result<PullResult> pull_model(const PullOptions& o, const PullProgressFn& progre
     CURL* c = curl.get();
     char errbuf[CURL_ERROR_SIZE] = {0};
     SlistPtr headers;
-    if (!o.token.empty()) headers.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + o.token).c_str()));
+    if (!o.token.empty())
+      headers.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + o.token).c_str()));
     curl_easy_setopt(c, CURLOPT_URL, res.url.c_str());
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
@@ -374,15 +401,21 @@ Result<PullResult> pull_model(const PullOptions& o, const PullProgressFn& progre
                                                "); run the same command again to resume");
       return Status(ErrorCode::io_error, "cannot download " + res.url + ": " + what);
     }
-    if (t.status != 200 && t.status != 206) return Status(ErrorCode::io_error, http_failure(t.status, res.url, t.error_text));
+    if (t.status != 200 && t.status != 206)
+      return Status(ErrorCode::io_error, http_failure(t.status, res.url, t.error_text));
     if (!t.body_started) {  // an empty 2xx body: make sure the file exists
-      t.fd = Fd(::open(part_path.c_str(), O_WRONLY | O_CREAT | (t.status == 200 ? O_TRUNC : 0) | O_CLOEXEC, 0644));
+      t.fd = Fd(::open(part_path.c_str(),
+                       O_WRONLY | O_CREAT | (t.status == 200 ? O_TRUNC : 0) | O_CLOEXEC, 0644));
       if (t.status == 200) t.offset = 0;
     }
-    const int64_t expected_size = t.range_total >= 0 ? t.range_total : (t.content_length >= 0 ? t.offset + t.content_length : -1);
+    const int64_t expected_size = t.range_total >= 0
+                                      ? t.range_total
+                                      : (t.content_length >= 0 ? t.offset + t.content_length : -1);
     if (expected_size >= 0 && t.offset + t.written != expected_size)
-      return Status(ErrorCode::io_error, "download of " + res.url + " ended at " + human_bytes(t.offset + t.written) +
-                                             " of " + human_bytes(expected_size) + "; run the same command again to resume");
+      return Status(ErrorCode::io_error, "download of " + res.url + " ended at " +
+                                             human_bytes(t.offset + t.written) + " of " +
+                                             human_bytes(expected_size) +
+                                             "; run the same command again to resume");
     if (t.fd.get() >= 0 && ::fsync(t.fd.get()) != 0)
       return Status(ErrorCode::io_error, "cannot fsync " + part_path + ": " + std::strerror(errno));
     t.fd.reset();
@@ -391,8 +424,10 @@ Result<PullResult> pull_model(const PullOptions& o, const PullProgressFn& progre
 
   const Transfer& t = *last;
   if (expected.empty()) {
-    if (is_sha256_hex(t.linked_etag)) expected = t.linked_etag;
-    else if (is_sha256_hex(t.etag)) expected = t.etag;
+    if (is_sha256_hex(t.linked_etag))
+      expected = t.linked_etag;
+    else if (is_sha256_hex(t.etag))
+      expected = t.etag;
   }
   auto sum = sha256_file(part_path);
   if (!sum.ok()) return sum.status();
@@ -400,14 +435,16 @@ Result<PullResult> pull_model(const PullOptions& o, const PullProgressFn& progre
   if (!expected.empty()) {
     if (expected != res.sha256) {
       fs::remove(part_path, ec);
-      return Status(ErrorCode::invalid_file, "checksum mismatch for " + name + ": expected sha256 " + expected +
-                                                 ", got " + res.sha256 + " (the download was deleted)");
+      return Status(ErrorCode::invalid_file, "checksum mismatch for " + name +
+                                                 ": expected sha256 " + expected + ", got " +
+                                                 res.sha256 + " (the download was deleted)");
     }
     res.verified = true;
   }
   res.bytes = static_cast<int64_t>(fs::file_size(part_path, ec));
   if (::rename(part_path.c_str(), final_path.c_str()) != 0)
-    return Status(ErrorCode::io_error, "cannot rename " + part_path + " to " + final_path.string() + ": " + std::strerror(errno));
+    return Status(ErrorCode::io_error, "cannot rename " + part_path + " to " + final_path.string() +
+                                           ": " + std::strerror(errno));
   fsync_dir(dir);
   return res;
 }

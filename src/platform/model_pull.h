@@ -1,4 +1,5 @@
-// Downloading a GGUF model (`agora pull`): Hugging Face-style URLs, resume, checksum, atomic rename.
+// Downloading a GGUF model (`agora pull`): Hugging Face-style URLs, resume, checksum, atomic
+// rename.
 //
 //   PullOptions o;
 //   o.spec = "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf";
@@ -29,9 +30,9 @@ struct PullOptions {
   std::string base_url = "https://huggingface.co";  // --from
   std::string revision = "main";
   std::string models_dir = "models";
-  std::string sha256;   // expected, lower/upper hex; empty = from the server's ETag if it is one
-  std::string token;    // bearer token (e.g. $HF_TOKEN); empty = none
-  bool force = false;   // download again even when the final file exists
+  std::string sha256;  // expected, lower/upper hex; empty = from the server's ETag if it is one
+  std::string token;   // bearer token (e.g. $HF_TOKEN); empty = none
+  bool force = false;  // download again even when the final file exists
   long connect_timeout_s = 30;
   long stall_timeout_s = 60;  // abort when no byte arrived for this long
 };
@@ -45,10 +46,10 @@ struct PullProgress {
 using PullProgressFn = std::function<void(const PullProgress&)>;
 
 struct PullResult {
-  std::string path;        // the final file
+  std::string path;  // the final file
   std::string url;
-  std::string sha256;      // of the file, lower-case hex
-  bool verified = false;   // compared against an expected checksum
+  std::string sha256;     // of the file, lower-case hex
+  bool verified = false;  // compared against an expected checksum
   bool already_present = false;
   int64_t resumed_from = 0;
   int64_t bytes = 0;

@@ -3,6 +3,9 @@
 // checksum from X-Linked-Etag (also through a redirect), an interrupted download resumed with a
 // Range request, a resume the server ignores, checksum mismatch, 404, bad specs.
 // ctest-labels: unit
+#include "platform/model_pull.h"
+
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,10 +15,7 @@
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "cli/cli_test_util.h"
-#include "platform/model_pull.h"
 
 namespace agora::test {
 namespace {
@@ -31,11 +31,12 @@ class PullServer {
     const std::string script = source_dir() + "/tests/platform/model_pull_server.py";
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::execlp("python3", "python3", script.c_str(), (dir_ + "/root").c_str(), (dir_ + "/port").c_str(),
-               (dir_ + "/log").c_str(), static_cast<char*>(nullptr));
+      ::execlp("python3", "python3", script.c_str(), (dir_ + "/root").c_str(),
+               (dir_ + "/port").c_str(), (dir_ + "/log").c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200 && !fs::exists(dir_ + "/port"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    for (int i = 0; i < 200 && !fs::exists(dir_ + "/port"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
     port_ = std::stoi(slurp(dir_ + "/port").empty() ? "0" : slurp(dir_ + "/port"));
   }
   ~PullServer() {
@@ -55,7 +56,8 @@ class PullServer {
 class PullTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = scratch_dir(std::string("pull-") + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = scratch_dir(std::string("pull-") +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
     server_ = std::make_unique<PullServer>(dir_ + "/srv");
     ASSERT_GT(server_->port(), 0) << "the test server did not start (python3 " << source_dir()
                                   << "/tests/platform/model_pull_server.py)";
@@ -63,7 +65,8 @@ class PullTest : public ::testing::Test {
     expected_ = slurp(testdata_path("models/stories260K.gguf"));
   }
   CliResult pull(const std::string& spec, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"pull", spec, "--from", server_->base(), "--models-dir", models_};
+    std::vector<std::string> args = {"pull",          spec,           "--from",
+                                     server_->base(), "--models-dir", models_};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_agora(args);
   }
@@ -108,7 +111,8 @@ TEST_F(PullTest, InterruptedDownloadResumesWithRange) {
   EXPECT_EQ(slurp(models_ + "/model.gguf"), expected_);
   EXPECT_FALSE(fs::exists(models_ + "/model.gguf.part"));
   EXPECT_NE(second.err.find("resumed"), std::string::npos) << second.err;
-  EXPECT_NE(server_->log().find("bytes=" + std::to_string(half) + "-"), std::string::npos) << server_->log();
+  EXPECT_NE(server_->log().find("bytes=" + std::to_string(half) + "-"), std::string::npos)
+      << server_->log();
 }
 
 TEST_F(PullTest, ResumeIgnoredByServerStartsOver) {
@@ -172,8 +176,9 @@ TEST_F(PullTest, BadSpecsAreUsageErrors) {
 TEST(PullUrl, HuggingFaceLayout) {
   platform::PullOptions o;
   o.spec = "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5 q4.gguf";
-  EXPECT_EQ(platform::pull_url(o).value(),
-            "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5%20q4.gguf");
+  EXPECT_EQ(
+      platform::pull_url(o).value(),
+      "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5%20q4.gguf");
   o.base_url = "http://mirror:8000/";
   o.revision = "v1";
   o.spec = "a/b/sub/f.gguf";

@@ -4,14 +4,14 @@
 // request, when cancel() was called and how many tokens the engine still delivered afterwards.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/scheduler.h"
 #include "platform/http/http_server.h"
@@ -59,7 +59,9 @@ class ProbeBackend final : public Backend {
     }
     return std::shared_ptr<RequestHandle>(std::make_shared<Handle>(std::move(h.value()), rec));
   }
-  Result<std::shared_ptr<RequestHandle>> embed(EmbedParams p, EmbedSink s) override { return inner_->embed(std::move(p), std::move(s)); }
+  Result<std::shared_ptr<RequestHandle>> embed(EmbedParams p, EmbedSink s) override {
+    return inner_->embed(std::move(p), std::move(s));
+  }
   BackendStats stats() const override { return inner_->stats(); }
   int64_t n_ctx() const override { return inner_->n_ctx(); }
   int64_t n_embd() const override { return inner_->n_embd(); }
@@ -76,7 +78,8 @@ class ProbeBackend final : public Backend {
 
  private:
   struct Handle : RequestHandle {
-    Handle(std::shared_ptr<RequestHandle> h, std::shared_ptr<ProbeRecord> r) : inner(std::move(h)), rec(std::move(r)) {}
+    Handle(std::shared_ptr<RequestHandle> h, std::shared_ptr<ProbeRecord> r)
+        : inner(std::move(h)), rec(std::move(r)) {}
     void cancel() override {
       {
         std::lock_guard l(rec->mu);
@@ -97,7 +100,8 @@ class ProbeBackend final : public Backend {
 class RealServer {
  public:
   // One model (by test-data name, e.g. "models/stories260K.gguf") served as id "m".
-  RealServer(const std::string& model, platform::LocalBackendOptions bo, platform::ServerLimits limits = {})
+  RealServer(const std::string& model, platform::LocalBackendOptions bo,
+             platform::ServerLimits limits = {})
       : registry_(load(model, bo)), ctx_{*registry_, metrics_, limits} {
     if (registry_->all().empty()) return;
     probe_ = dynamic_cast<ProbeBackend*>(registry_->all()[0]->backend.get());
@@ -119,7 +123,8 @@ class RealServer {
   Scheduler& scheduler() { return probe_->scheduler(); }
 
  private:
-  static std::unique_ptr<platform::ModelRegistry> load(const std::string& model, platform::LocalBackendOptions bo) {
+  static std::unique_ptr<platform::ModelRegistry> load(const std::string& model,
+                                                       platform::LocalBackendOptions bo) {
     platform::ServeOptions so;
     so.models = {testdata_path(model)};
     so.aliases = {"m"};

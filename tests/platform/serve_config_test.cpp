@@ -2,7 +2,6 @@
 // `agora serve --config agora.toml` (src/cli/cmd_serve.cpp): every flag settable in the file,
 // command-line flags override it, strict errors naming the file and line.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "platform/serve_process.h"
@@ -23,7 +22,8 @@ std::string write_config(const std::string& name, const std::string& text) {
 #if __has_include(<toml++/toml.h>)
 #define NEED_TOML()
 #else
-#define NEED_TOML() GTEST_SKIP() << "libtomlplusplus-dev is not installed (scripts/setup installs it)"
+#define NEED_TOML() \
+  GTEST_SKIP() << "libtomlplusplus-dev is not installed (scripts/setup installs it)"
 #endif
 
 }  // namespace
@@ -33,18 +33,20 @@ TEST(ServeConfig, FileSetsFlagsAndCommandLineWins) {
   const std::string model = testdata_path("models/stories260K.gguf");
   const std::string cfg = write_config("agora.toml",
                                        "# a comment\n"
-                                       "model = [\"" + model + "\"]\n"
-                                       "alias = [\"tiny\"]\n"
-                                       "host = \"127.0.0.1\"\n"
-                                       "port = 1\n"  // overridden below
-                                       "api_key = \"sk-file\"\n"
-                                       "parallel = 2\n"
-                                       "ctx-size = 256\n"
-                                       "max-queue = 3\n"
-                                       "threads = 1\n"
-                                       "http-threads = 1\n"
-                                       "max-body-bytes = 4096\n"
-                                       "max-connections = 64\n");
+                                       "model = [\"" +
+                                           model +
+                                           "\"]\n"
+                                           "alias = [\"tiny\"]\n"
+                                           "host = \"127.0.0.1\"\n"
+                                           "port = 1\n"  // overridden below
+                                           "api_key = \"sk-file\"\n"
+                                           "parallel = 2\n"
+                                           "ctx-size = 256\n"
+                                           "max-queue = 3\n"
+                                           "threads = 1\n"
+                                           "http-threads = 1\n"
+                                           "max-body-bytes = 4096\n"
+                                           "max-connections = 64\n");
   ServeProcess s({"serve", "--config", cfg, "--port", "0"});
   ASSERT_GT(s.port(), 0) << s.log();
   // api-key from the file.
@@ -54,12 +56,17 @@ TEST(ServeConfig, FileSetsFlagsAndCommandLineWins) {
   EXPECT_NE(models.body.find("\"tiny\""), std::string::npos);
   // max-body-bytes from the file.
   const std::string big(5000, ' ');
-  EXPECT_EQ(roundtrip(s.port(), post_request("/v1/completions", big, "Authorization: Bearer sk-file\r\n")).status, 413);
+  EXPECT_EQ(
+      roundtrip(s.port(), post_request("/v1/completions", big, "Authorization: Bearer sk-file\r\n"))
+          .status,
+      413);
   // ctx-size from the file: a 300-token prompt does not fit 256.
   std::string prompt;
   for (int i = 0; i < 300; ++i) prompt += " cat";
-  auto r = roundtrip(s.port(), post_request("/v1/completions", nlohmann::json{{"model", "tiny"}, {"prompt", prompt}}.dump(),
-                                            "Authorization: Bearer sk-file\r\n"));
+  auto r =
+      roundtrip(s.port(), post_request("/v1/completions",
+                                       nlohmann::json{{"model", "tiny"}, {"prompt", prompt}}.dump(),
+                                       "Authorization: Bearer sk-file\r\n"));
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("256"), std::string::npos) << r.body;
   EXPECT_EQ(s.terminate(std::chrono::seconds(10)), 0);
@@ -67,9 +74,11 @@ TEST(ServeConfig, FileSetsFlagsAndCommandLineWins) {
 
 TEST(ServeConfig, StrictErrorsNameTheLine) {
   NEED_TOML();
-  auto unknown = run_agora({"serve", "--config", write_config("a.toml", "port = 0\nmodle = \"x.gguf\"\n")});
+  auto unknown =
+      run_agora({"serve", "--config", write_config("a.toml", "port = 0\nmodle = \"x.gguf\"\n")});
   EXPECT_EQ(unknown.code, 2);
-  EXPECT_NE(unknown.err.find("a.toml:2: unknown setting 'modle'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("a.toml:2: unknown setting 'modle'"), std::string::npos)
+      << unknown.err;
   auto syntax = run_agora({"serve", "--config", write_config("b.toml", "port = 0\nhost = \n")});
   EXPECT_EQ(syntax.code, 2);
   EXPECT_NE(syntax.err.find("b.toml:2:"), std::string::npos) << syntax.err;

@@ -14,9 +14,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "platform/serve_process.h"
 #include "platform/test_http.h"
@@ -31,7 +30,10 @@ enum class Verdict { ok, rate_limited, unavailable, server_error, incomplete, ba
 
 Verdict judge(const HttpResponse& r, bool stream) {
   if (r.status == 0) return Verdict::incomplete;
-  if (r.status == 429) return r.headers.count("retry-after") && r.body.find("\"error\"") != std::string::npos ? Verdict::rate_limited : Verdict::bad;
+  if (r.status == 429)
+    return r.headers.count("retry-after") && r.body.find("\"error\"") != std::string::npos
+               ? Verdict::rate_limited
+               : Verdict::bad;
   if (r.status == 503) return r.headers.count("retry-after") ? Verdict::unavailable : Verdict::bad;
   if (r.status >= 500) return Verdict::server_error;
   if (r.status != 200) return Verdict::bad;
@@ -45,7 +47,8 @@ Verdict judge(const HttpResponse& r, bool stream) {
     return Verdict::ok;
   }
   json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !(j.contains("choices") || j.contains("data"))) return Verdict::incomplete;
+  if (j.is_discarded() || !(j.contains("choices") || j.contains("data")))
+    return Verdict::incomplete;
   return Verdict::ok;
 }
 
@@ -53,8 +56,9 @@ Verdict judge(const HttpResponse& r, bool stream) {
 
 TEST(ServeLoad, TwoHundredConnectionsTwoThousandMixedRequests) {
   const int n_conns = 200, n_requests = 2000, per_conn = n_requests / n_conns;
-  ServeProcess server({"serve", "--port", "0", "--model", testdata_path("models/stories260K.gguf"), "--alias", "m",
-                       "--parallel", "8", "--max-queue", "160", "--threads", "1", "--http-threads", "2"});
+  ServeProcess server({"serve", "--port", "0", "--model", testdata_path("models/stories260K.gguf"),
+                       "--alias", "m", "--parallel", "8", "--max-queue", "160", "--threads", "1",
+                       "--http-threads", "2"});
   ASSERT_GT(server.port(), 0) << server.log();
   const uint16_t port = server.port();
 
@@ -69,9 +73,12 @@ TEST(ServeLoad, TwoHundredConnectionsTwoThousandMixedRequests) {
       HttpResponse r;
       if (conn->send(get_request("/health"))) r = conn->read_response(std::chrono::seconds(5));
       const double ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-      if (r.status == 200) health_ms.push_back(ms);
-      else ++health_failures;
-      if (r.status != 200 || r.headers["connection"] == "close") conn = std::make_unique<Conn>(port);
+      if (r.status == 200)
+        health_ms.push_back(ms);
+      else
+        ++health_failures;
+      if (r.status != 200 || r.headers["connection"] == "close")
+        conn = std::make_unique<Conn>(port);
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
@@ -93,17 +100,28 @@ TEST(ServeLoad, TwoHundredConnectionsTwoThousandMixedRequests) {
         std::string path, body;
         if (kind <= 1) {
           path = "/v1/chat/completions";
-          json b = {{"model", "m"}, {"messages", json::array({{{"role", "user"}, {"content", "Tell me a story " + std::to_string(k)}}})},
-                    {"max_tokens", max_tokens}, {"stream", stream}, {"seed", c * 100 + k}};
+          json b = {
+              {"model", "m"},
+              {"messages", json::array({{{"role", "user"},
+                                         {"content", "Tell me a story " + std::to_string(k)}}})},
+              {"max_tokens", max_tokens},
+              {"stream", stream},
+              {"seed", c * 100 + k}};
           if (stream) b["stream_options"] = {{"include_usage", true}};
           body = b.dump();
         } else if (kind <= 3) {
           path = "/v1/completions";
-          body = json{{"model", "m"}, {"prompt", "Once upon a time " + std::to_string(c)}, {"max_tokens", max_tokens},
-                      {"stream", stream}, {"seed", k}}.dump();
+          body = json{
+              {"model", "m"},
+              {"prompt", "Once upon a time " + std::to_string(c)},
+              {"max_tokens", max_tokens},
+              {"stream", stream},
+              {"seed",
+               k}}.dump();
         } else {
           path = "/v1/embeddings";
-          body = json{{"model", "m"}, {"input", json::array({"a cat", "a dog sat on the mat"})}}.dump();
+          body = json{{"model", "m"}, {"input", json::array({"a cat", "a dog sat on the mat"})}}
+                     .dump();
         }
         ++kinds[kind];
         HttpResponse r;
@@ -112,9 +130,12 @@ TEST(ServeLoad, TwoHundredConnectionsTwoThousandMixedRequests) {
         ++verdicts[static_cast<int>(v)];
         if (v != Verdict::ok && v != Verdict::rate_limited) {
           std::lock_guard l(bad_mu);
-          if (bad_samples.size() < 5) bad_samples.push_back(std::to_string(r.status) + " " + path + ": " + r.body.substr(0, 300));
+          if (bad_samples.size() < 5)
+            bad_samples.push_back(std::to_string(r.status) + " " + path + ": " +
+                                  r.body.substr(0, 300));
         }
-        if (r.status == 0 || r.headers["connection"] == "close") conn = std::make_unique<Conn>(port);
+        if (r.status == 0 || r.headers["connection"] == "close")
+          conn = std::make_unique<Conn>(port);
       }
     });
   }
@@ -125,18 +146,24 @@ TEST(ServeLoad, TwoHundredConnectionsTwoThousandMixedRequests) {
   const double peak_rss = server.peak_rss_mib();
   const int exit_code = server.terminate(std::chrono::seconds(30));
 
-  const int ok = verdicts[0], limited = verdicts[1], unavailable = verdicts[2], errors = verdicts[3],
-            incomplete = verdicts[4], bad = verdicts[5];
+  const int ok = verdicts[0], limited = verdicts[1], unavailable = verdicts[2],
+            errors = verdicts[3], incomplete = verdicts[4], bad = verdicts[5];
   std::sort(health_ms.begin(), health_ms.end());
   const double health_max = health_ms.empty() ? -1 : health_ms.back();
   const double health_p99 = health_ms.empty() ? -1 : health_ms[health_ms.size() * 99 / 100];
-  std::printf("load: %d requests over %d connections in %.1f s (%.0f req/s): %d ok, %d 429, %d 503, %d 5xx, "
-              "%d incomplete, %d bad\n",
-              n_requests, n_conns, seconds, n_requests / seconds, ok, limited, unavailable, errors, incomplete, bad);
-  std::printf("load: mix chat-stream %d, chat %d, completions-stream %d, completions %d, embeddings %d\n",
-              kinds[0].load(), kinds[1].load(), kinds[2].load(), kinds[3].load(), kinds[4].load());
-  std::printf("load: /health %zu samples, p99 %.1f ms, max %.1f ms, %d failed; server peak RSS %.1f MiB; exit %d\n",
-              health_ms.size(), health_p99, health_max, health_failures, peak_rss, exit_code);
+  std::printf(
+      "load: %d requests over %d connections in %.1f s (%.0f req/s): %d ok, %d 429, %d 503, %d "
+      "5xx, "
+      "%d incomplete, %d bad\n",
+      n_requests, n_conns, seconds, n_requests / seconds, ok, limited, unavailable, errors,
+      incomplete, bad);
+  std::printf(
+      "load: mix chat-stream %d, chat %d, completions-stream %d, completions %d, embeddings %d\n",
+      kinds[0].load(), kinds[1].load(), kinds[2].load(), kinds[3].load(), kinds[4].load());
+  std::printf(
+      "load: /health %zu samples, p99 %.1f ms, max %.1f ms, %d failed; server peak RSS %.1f MiB; "
+      "exit %d\n",
+      health_ms.size(), health_p99, health_max, health_failures, peak_rss, exit_code);
   for (const auto& s : bad_samples) std::printf("  unexpected: %s\n", s.c_str());
   EXPECT_EQ(ok + limited + unavailable, n_requests);
   EXPECT_EQ(errors, 0);
