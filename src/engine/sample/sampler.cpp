@@ -17,6 +17,7 @@ Sampler::Sampler(const SamplingParams& params, int64_t n_vocab)
     : params_(params), n_vocab_(n_vocab), rng_(params.seed) {
   work_.resize(static_cast<size_t>(n_vocab));
   cand_.reserve(static_cast<size_t>(n_vocab));
+  probs_.reserve(static_cast<size_t>(n_vocab));
   counts_.assign(static_cast<size_t>(n_vocab), 0);
 }
 
@@ -80,17 +81,17 @@ int32_t Sampler::sample(const float* logits, const uint8_t* allowed) {
   cand_.resize(k);
 
   // Probabilities at temperature 1 for the nucleus and min-p cuts.
-  auto softmax = [this](float temp) {
+  auto softmax = [this](float temp) -> const std::vector<double>& {
     const float mx = cand_[0].first;
     double sum = 0;
-    std::vector<double> ps(cand_.size());
-    for (size_t i = 0; i < cand_.size(); ++i) sum += ps[i] = std::exp((cand_[i].first - mx) / temp);
-    for (auto& x : ps) x /= sum;
-    return ps;
+    probs_.resize(cand_.size());
+    for (size_t i = 0; i < cand_.size(); ++i) sum += probs_[i] = std::exp((cand_[i].first - mx) / temp);
+    for (auto& x : probs_) x /= sum;
+    return probs_;
   };
   // 5. top-p
   if (params_.top_p < 1.0f) {
-    auto ps = softmax(1.0f);
+    const auto& ps = softmax(1.0f);
     double cum = 0;
     size_t keep = ps.size();
     for (size_t i = 0; i < ps.size(); ++i) {
@@ -107,7 +108,7 @@ int32_t Sampler::sample(const float* logits, const uint8_t* allowed) {
     cand_.resize(keep);
   }
   // 7. temperature and 8. draw.
-  auto ps = softmax(params_.temperature);
+  const auto& ps = softmax(params_.temperature);
   double r = rng_.uniform();
   for (size_t i = 0; i < ps.size(); ++i) {
     r -= ps[i];

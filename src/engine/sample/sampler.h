@@ -43,7 +43,6 @@ class Sampler {
   int32_t sample(const float* logits, const uint8_t* allowed = nullptr);
   // Records an emitted token (for penalties).
   void accept(int32_t token);
-  // Probability of each candidate after the chain (for logprobs): the last step's view.
   const SamplingParams& params() const { return params_; }
 
  private:
@@ -52,6 +51,7 @@ class Sampler {
   Rng rng_;
   std::vector<float> work_;
   std::vector<std::pair<float, int32_t>> cand_;
+  std::vector<double> probs_;
   std::vector<int32_t> history_;
   std::vector<int32_t> counts_;
 };
