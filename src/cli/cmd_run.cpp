@@ -103,8 +103,8 @@ void run(const RunOptions& o) {
     fail(2, "-n must be >= -1 (-1: until the context is full)");
     return;
   }
-  if (o.kv_type != "f16" && o.kv_type != "f32") {
-    fail(2, "--kv-type must be f16 or f32");
+  if (o.kv_type != "f16" && o.kv_type != "f32" && o.kv_type != "q8_0") {
+    fail(2, "--kv-type must be f16, f32 or q8_0");
     return;
   }
   // Constraint first: a bad grammar is a usage error, reported before the model loads.
@@ -167,7 +167,7 @@ void run(const RunOptions& o) {
   sp.n_parallel = 1;
   sp.n_ctx = o.ctx_size;
   sp.n_threads = o.threads;
-  sp.kv_type = o.kv_type == "f32" ? KvType::f32 : KvType::f16;
+  sp.kv_type = o.kv_type == "f32" ? KvType::f32 : o.kv_type == "q8_0" ? KvType::q8_0 : KvType::f16;
   sp.prefix_cache = false;
   auto sched = Scheduler::create(*model.value(), voc, sp);
   if (!sched.ok()) {
@@ -258,7 +258,7 @@ void register_run(CLI::App& app) {
   cmd->add_option("-s,--seed", o->seed, "Random seed (default: random)");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("-c,--ctx-size", o->ctx_size, "Context size in tokens (default: min(training context, 4096))");
-  cmd->add_option("--kv-type", o->kv_type, "KV cache element type: f16 (default) or f32");
+  cmd->add_option("--kv-type", o->kv_type, "KV cache element type: f16 (default), f32, or q8_0 (half the memory; head sizes multiple of 32)");
   cmd->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_flag("--print-ids", o->print_ids, "Print the generated ids as a JSON array instead of text");
   cmd->add_flag("--special", o->special, "Parse special-token text (e.g. <|im_start|>) in the prompt");

@@ -26,6 +26,11 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
   // An encoder sees a whole sequence in one pass.
   if (!p.generative()) cp.n_batch = std::max(cp.n_batch, cp.n_ctx);
   std::unique_ptr<Context> c(new Context(model, cp));
+  if (cp.kv_type == KvType::q8_0 && (p.head_dim_k % 32 != 0 || p.head_dim_v % 32 != 0))
+    return Status(ErrorCode::invalid_argument, "a q8_0 KV cache needs head sizes that are multiples of 32 (this model: " +
+                                                   std::to_string(p.head_dim_k) + ")");
+  if (cp.kv_type == KvType::q8_0 && cp.reference_order)
+    return Status(ErrorCode::invalid_argument, "reference_order needs an f16 or f32 KV cache");
   if (cp.block_size < 1 || cp.block_size > 4096) return Status(ErrorCode::invalid_argument, "block_size must be in 1..4096");
   const int64_t blocks_per_seq = (cp.n_ctx + cp.block_size - 1) / cp.block_size;
   if (cp.kv_blocks <= 0) cp.kv_blocks = blocks_per_seq * cp.n_seq;
@@ -204,7 +209,11 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
       const int64_t c = cell(e.seq, e.pos);
       uint8_t* kd = kv_->k_cell(il, c);
       uint8_t* vd = kv_->v_cell(il, c);
-      if (kv_->type() == KvType::f16) {
+      if (kv_->type() == KvType::q8_0) {
+        const TypeOps& q8 = type_ops(GgmlType::Q8_0);
+        q8.from_float(k, kd, nk);
+        q8.from_float(&v_[t * nv], vd, nv);
+      } else if (kv_->type() == KvType::f16) {
         auto* k16 = reinterpret_cast<uint16_t*>(kd);
         auto* v16 = reinterpret_cast<uint16_t*>(vd);
         for (int64_t i = 0; i < nk; ++i) k16[i] = fp32_to_fp16(k[i]);
@@ -395,9 +404,10 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
   const int64_t group = p.n_head / p.n_head_kv;
   const int64_t nq = p.n_embd_q();
   const bool f16 = kv_->type() == KvType::f16;
+  const bool q8 = kv_->type() == KvType::q8_0;  // rows dequantized to f32 as they are read
+  const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
   const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
   const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
-  const size_t es = kv_->elem_size();
   const bool gemm = params_.reference_order && T >= 2;  // the reference's prefill order (see LaneSum)
 
   pool_->parallel_for(T * H, [&](int64_t begin, int64_t end) {
@@ -406,6 +416,8 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
     thread_local std::vector<uint16_t> q16;
     thread_local std::vector<LaneSum> acc;
     thread_local std::vector<float> lanes;
+    thread_local std::vector<float> row;  // a dequantized q8_0 head row
+    if (row.size() < static_cast<size_t>(std::max(hdk, hdv))) row.resize(std::max(hdk, hdv));
     if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
     if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
     for (int64_t idx = begin; idx < end; ++idx) {
@@ -417,10 +429,13 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
       if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
       if (f16)
         for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
-      const size_t k_off = static_cast<size_t>(kvh * hdk) * es;
+      const size_t k_off = kv_->row_bytes(kvh * hdk);
       for (int64_t j = lo; j < hi; ++j) {
         const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
-        if (gemm)
+        if (q8) {
+          q8_to_float(kr, row.data(), hdk);
+          scores[j] = dot_lanes(hdk, row.data(), q);
+        } else if (gemm)
           scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), true)
                           : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, true);
         else
@@ -448,7 +463,7 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
         sum += static_cast<double>(b0 + b1);
       }
       const float inv = static_cast<float>(1.0 / sum);
-      const size_t v_off = static_cast<size_t>(kvh * hdv) * es;
+      const size_t v_off = kv_->row_bytes(kvh * hdv);
       float* out = &attn_[t * H * hdv + h * hdv];
       if (!gemm) {
         // Decode order, vectorised over the value dimension: lanes by position % 32.
@@ -458,7 +473,10 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
           const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
           float* lane = lanes.data() + (j & 31) * hdv;
           const float pj = scores[j] * inv;
-          if (f16) axpy_lane(lane, round_fp16(pj), reinterpret_cast<const uint16_t*>(vrow), hdv);
+          if (q8) {
+            q8_to_float(vrow, row.data(), hdv);
+            axpy_lane(lane, pj, row.data(), hdv);
+          } else if (f16) axpy_lane(lane, round_fp16(pj), reinterpret_cast<const uint16_t*>(vrow), hdv);
           else axpy_lane(lane, pj, reinterpret_cast<const float*>(vrow), hdv);
         }
         fold_lanes(lanes.data(), hdv, out);

@@ -6,8 +6,8 @@ namespace agora {
 
 KvCache::KvCache(const ModelParams& p, int64_t n_blocks, int32_t block_size, KvType type)
     : n_blocks_(n_blocks), block_size_(block_size), n_cells_(n_blocks * block_size), type_(type) {
-  k_row_ = static_cast<size_t>(p.n_embd_k_gqa()) * elem_size();
-  v_row_ = static_cast<size_t>(p.n_embd_v_gqa()) * elem_size();
+  k_row_ = row_bytes(p.n_embd_k_gqa());
+  v_row_ = row_bytes(p.n_embd_v_gqa());
   const size_t kb = static_cast<size_t>(p.n_layer) * n_cells_ * k_row_;
   const size_t vb = static_cast<size_t>(p.n_layer) * n_cells_ * v_row_;
   bytes_ = kb + vb;

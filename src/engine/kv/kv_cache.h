@@ -21,7 +21,9 @@
 
 namespace agora {
 
-enum class KvType { f16, f32 };
+// f16 (default, as the reference engine), f32, or q8_0 (blocks of 32 int8 + an f16 scale: about
+// half the memory of f16, for long contexts; needs head sizes that are multiples of 32).
+enum class KvType { f16, f32, q8_0 };
 
 class KvCache {
  public:
@@ -32,7 +34,11 @@ class KvCache {
   int64_t n_free() const { return static_cast<int64_t>(free_.size()); }
   int64_t n_used() const { return n_blocks_ - n_free(); }
   KvType type() const { return type_; }
-  size_t elem_size() const { return type_ == KvType::f16 ? 2 : 4; }
+  size_t elem_size() const { return type_ == KvType::f32 ? 4 : 2; }  // f16/f32 only
+  // Bytes of the first `n` elements of a row (n a multiple of 32 for q8_0): the offset of a head.
+  size_t row_bytes(int64_t n) const {
+    return type_ == KvType::q8_0 ? static_cast<size_t>(n / 32) * 34 : static_cast<size_t>(n) * elem_size();
+  }
   size_t bytes() const { return bytes_; }
 
   // A free block with refcount 1, or -1 when the pool is empty.
