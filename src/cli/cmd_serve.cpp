@@ -88,6 +88,10 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--host", o->host, "Address to listen on (default 127.0.0.1)");
   cmd->add_option("--port", o->port, "Port (default 8080; 0 = any free port)");
   cmd->add_option("--api-key", o->api_key, "Require 'Authorization: Bearer KEY' on /v1/ (default: $AGORA_API_KEY)");
+  cmd->add_option("--data-dir", o->data_dir, "Data directory: database, files, sessions (default ./data)");
+  cmd->add_flag("--auth", o->auth, "Require an API key or a signed-in session on /v1/ (users: `agora admin`)");
+  cmd->add_flag("--no-auth", o->no_auth, "Serve without authentication, even on a non-loopback --host");
+  cmd->add_option("--web-dir", o->web_dir, "The built web app to serve at / (default: web/dist)");
   cmd->add_option("--parallel", o->backend.n_parallel, "Sequences decoded together per model (default 4)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-c,--ctx-size", o->backend.n_ctx, "Context per sequence in tokens (default: min(training, 4096))");

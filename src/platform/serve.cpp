@@ -9,9 +9,14 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "platform/auth/request_auth.h"
 #include "platform/http/http_server.h"
 #include "platform/metrics.h"
 #include "platform/openai/routes.h"
+#include "platform/platform_context.h"
+#include "platform/stateful_routes.h"
+#include "platform/storage/data_dir_lock.h"
+#include "platform/storage/store.h"
 
 namespace agora::platform {
 
@@ -49,6 +54,19 @@ Result<std::unique_ptr<ServedModel>> load_one(const std::string& path, const std
   if (!backend.ok()) return Status(backend.status().code(), path + ": " + backend.status().message());
   sm->backend = std::move(backend.value());
   return sm;
+}
+
+// The built web app: --web-dir, else ./web/dist, else web/dist beside the source tree the binary
+// was built from (build/<preset>/agora → ../../web/dist). Empty when none has an index.html.
+std::string find_web_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  std::vector<fs::path> candidates = {fs::path("web/dist")};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path() / "../../web/dist");
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c / "index.html", ec)) return fs::weakly_canonical(c, ec).string();
+  return {};
 }
 
 }  // namespace
@@ -91,13 +109,51 @@ int run_serve(const ServeOptions& o) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+  // State: open the Store, hold the data directory, settle what a crash left behind.
+  auto store = storage::open_store({.data_dir = o.data_dir});
+  if (!store) {
+    std::fprintf(stderr, "agora serve: data directory %s: %s\n", o.data_dir.c_str(), store.status().message().c_str());
+    return 2;
+  }
+  auto lock = storage::DataDirLock::acquire(o.data_dir);
+  if (!lock) {
+    std::fprintf(stderr, "agora serve: data directory %s: %s\n", o.data_dir.c_str(), lock.status().message().c_str());
+    return 2;
+  }
+  if (auto rec = (*store)->recover_after_crash(storage::RecoveryPolicy::fail); !rec) {
+    std::fprintf(stderr, "agora serve: recovery failed: %s\n", rec.status().message().c_str());
+    return 2;
+  } else if (!rec->failed.empty() || rec->temp_files_removed || rec->orphan_files_removed) {
+    std::fprintf(stderr, "agora serve: recovered after a crash: %zu run(s) failed, %d partial file(s) removed\n",
+                 rec->failed.size(), rec->temp_files_removed + rec->orphan_files_removed);
+  }
+  // Who may call: decided once from the flags, the users in the data directory and the host.
+  int64_t n_users = 0;
+  if (auto users = (*store)->list_users(); users) {
+    for (const auto& u : *users) n_users += u.name != auth::kLocalUserName;
+  }
+  const auto decision = auth::decide_auth_mode(o.auth, o.no_auth, !o.api_key.empty(), o.host, n_users);
+  if (!decision.mode) {
+    std::fprintf(stderr, "agora serve: %s\n", decision.log.c_str());
+    return 2;
+  }
+  auth::Authenticator authn(**store, {.mode = *decision.mode, .legacy_api_key = o.api_key});
+  if (auto st = authn.init(); !st.ok()) {
+    std::fprintf(stderr, "agora serve: %s\n", st.message().c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "agora serve: data in %s; %s\n", o.data_dir.c_str(), decision.log.c_str());
+
   Metrics metrics;
   OpenAiContext ctx{*reg.value(), metrics, o.limits};
+  PlatformContext pctx{*reg.value(), **store, authn, o.limits, find_web_dir(o.web_dir)};
   http::Router router;
   register_openai_routes(router, ctx);
+  auto stateful = register_stateful_routes(router, pctx);
   http::HttpServerOptions ho;
   ho.limits = o.limits;
   ho.api_key = o.api_key;
+  ho.authenticate = [&authn](http::Exchange& ex) { return authn.authenticate(ex); };
   ho.n_threads = o.http_threads;
   ho.on_response = [&metrics](const std::string& route, unsigned status, double s) { metrics.count_request(route, status, s); };
   ho.on_drain = [&reg] {
@@ -125,6 +181,7 @@ int run_serve(const ServeOptions& o) {
   signals.cancel();
   // Backends first: their last events are posted to the (stopped) io_context, which must exist.
   for (const auto& m : reg.value()->all()) m->backend.reset();
+  stateful.reset();  // after the backends: their last events end the responses still running
   std::fprintf(stderr, "agora serve: drained, exiting\n");
   return 0;
 }

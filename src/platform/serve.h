@@ -22,6 +22,11 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   std::string api_key;
+  // State and accounts: the data directory (Store + lock), and who may call (request_auth.h).
+  std::string data_dir = "./data";
+  bool auth = false;     // --auth: require an API key or a signed-in session
+  bool no_auth = false;  // --no-auth: serve open even on a non-loopback address
+  std::string web_dir;   // the built web app; empty = look for web/dist (serve.cpp)
   int http_threads = 2;
   LocalBackendOptions backend;
   ServerLimits limits;

@@ -1,5 +1,7 @@
 // Starts a real `agora serve` on a free loopback port and stops it (SIGTERM, expecting exit 0).
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +14,12 @@ export async function startServer(extraArgs = []) {
   const args = ['serve', '--port', '0', '--threads', '1',
     '--model', path.join(testdata, 'models/rand-qwen2.gguf'),
     '--model', path.join(testdata, 'models/stories260K.gguf'), ...extraArgs];
+  // A fresh data directory per server unless the test brings one (one server per directory).
+  let dataDir = null;
+  if (!extraArgs.includes('--data-dir')) {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-compat-'));
+    args.push('--data-dir', dataDir);
+  }
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const port = await new Promise((resolve, reject) => {
@@ -28,10 +36,14 @@ export async function startServer(extraArgs = []) {
   const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
   return {
     port,
+    proc,
+    dataDir,
     baseURL: `http://127.0.0.1:${port}/v1`,
     async stop() {
       proc.kill('SIGTERM');
-      return await exited;
+      const code = await exited;
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      return code;
     },
   };
 }

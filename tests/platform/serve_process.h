@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -21,7 +22,19 @@ namespace agora::test {
 // `agora serve` as a child process; stderr is read until it says where it listens.
 class ServeProcess {
  public:
-  explicit ServeProcess(const std::vector<std::string>& args) {
+  explicit ServeProcess(std::vector<std::string> args) {
+    // Each server gets its own data directory unless the test names one (two servers on one
+    // directory is refused: the data-directory lock).
+    bool has_data_dir = false;
+    for (const auto& a : args) has_data_dir = has_data_dir || a == "--data-dir";
+    if (!has_data_dir) {
+      char tmpl[] = "/tmp/agora-serve-data-XXXXXX";
+      if (::mkdtemp(tmpl)) {
+        data_dir_ = tmpl;
+        args.push_back("--data-dir");
+        args.push_back(data_dir_);
+      }
+    }
     int fds[2];
     if (::pipe(fds) != 0) return;
     pid_ = ::fork();
@@ -61,6 +74,7 @@ class ServeProcess {
       ::waitpid(pid_, nullptr, 0);
     }
     if (err_fd_ >= 0) ::close(err_fd_);
+    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
@@ -89,6 +103,7 @@ class ServeProcess {
   }
 
  private:
+  std::string data_dir_;  // ours to remove
   pid_t pid_ = -1;
   int err_fd_ = -1;
   uint16_t port_ = 0;

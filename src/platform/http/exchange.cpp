@@ -104,6 +104,21 @@ net::awaitable<bool> Exchange::end_stream() {
   co_return co_await write_raw(tail);
 }
 
+net::awaitable<bool> Exchange::send_named_event(std::string_view name, std::string_view data) {
+  std::string ev = "event: ";
+  ev.append(name);
+  ev += "\ndata: ";
+  ev.append(data);
+  ev += "\n\n";
+  const std::string framed = chunk(ev);
+  co_return co_await write_raw(framed);
+}
+
+net::awaitable<bool> Exchange::close_stream() {
+  static const std::string tail = "0\r\n\r\n";
+  co_return co_await write_raw(tail);
+}
+
 net::awaitable<void> Exchange::wait_disconnect() {
   auto& sock = stream_.socket();
   try {

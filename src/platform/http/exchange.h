@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "platform/api_error.h"
+#include "platform/auth/principal.h"
 #include "platform/limits.h"
 
 namespace agora::platform::http {
@@ -43,6 +45,9 @@ class Exchange {
   std::vector<std::string> path_params;
   // The route's metrics label (the pattern), set by the router.
   std::string route_label = "unmatched";
+  // Who the request acts for, set by the server's authenticate hook (auth/request_auth.h) before
+  // the handler runs; always set for /v1/ handlers when the hook is installed.
+  std::optional<auth::Principal> principal;
 
   // A whole response: set_response()/set_error() record it (synchronously; GCC 12 mishandles
   // non-trivial temporaries inside co_await expressions, so the API keeps them out), and
@@ -57,6 +62,10 @@ class Exchange {
   boost::asio::awaitable<bool> begin_stream();
   boost::asio::awaitable<bool> send_event(std::string_view data);
   boost::asio::awaitable<bool> end_stream();  // "data: [DONE]" and the last chunk
+  // Named events, as the Responses API streams them: "event: <name>\ndata: <json>\n\n"; then
+  // close_stream() ends the chunked body without a [DONE] sentinel.
+  boost::asio::awaitable<bool> send_named_event(std::string_view name, std::string_view data);
+  boost::asio::awaitable<bool> close_stream();
 
   // Completes when the client disconnects; never completes otherwise (cancel it, e.g. with ||).
   boost::asio::awaitable<void> wait_disconnect();

@@ -242,7 +242,9 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
     try {
       if (draining_.load()) {
         ex.set_error({ApiErrorKind::unavailable, "The server is shutting down; retry on another instance.", ""});
-      } else if (!options_.api_key.empty() && path.starts_with("/v1/") &&
+      } else if (options_.authenticate && !options_.authenticate(ex)) {
+        // the hook answered (401/403/503)
+      } else if (!options_.authenticate && !options_.api_key.empty() && path.starts_with("/v1/") &&
                  !constant_time_equal(ex.request()[bhttp::field::authorization], "Bearer " + options_.api_key)) {
         ex.set_error({ApiErrorKind::unauthorized,
                                    "Incorrect API key provided. Pass it as 'Authorization: Bearer <key>'.", ""});

@@ -37,7 +37,10 @@ namespace agora::platform::http {
 
 struct HttpServerOptions {
   ServerLimits limits;
-  std::string api_key;  // empty: no authentication
+  std::string api_key;  // empty: no authentication (ignored when `authenticate` is set)
+  // Per-request authentication (auth/request_auth.h): sets Exchange::principal and returns true,
+  // or sets an error response and returns false. Runs before routing; replaces the api_key check.
+  std::function<bool(Exchange&)> authenticate;
   int n_threads = 2;
   // Called after each response with the route label, status and seconds taken (any I/O thread).
   std::function<void(const std::string&, unsigned, double)> on_response;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "platform/storage/blob_store.h"
+#include "platform/storage/conversation_store.h"
 #include "platform/storage/page.h"
 #include "platform/storage/records.h"
 #include "platform/storage/store_options.h"
@@ -65,7 +66,8 @@ struct RecoveryReport {
   int orphan_files_removed = 0;   // bytes whose row never committed (or whose row was deleted)
 };
 
-class Store {
+// Conversations, responses, sessions and modes: conversation_store.h.
+class Store : public ConversationStore {
  public:
   virtual ~Store() = default;
 

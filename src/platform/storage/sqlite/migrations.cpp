@@ -155,8 +155,87 @@ CREATE TABLE run_steps (
 CREATE INDEX run_steps_run ON run_steps(owner_id, run_id, seq);
 )sql";
 
+// Responses + Conversations APIs and the web app: conversations and their items, stored
+// responses with their stream events (for background replay), browser sessions, API key names,
+// and the admin-editable instruction presets.
+constexpr const char* kV2Conversations = R"sql(
+CREATE TABLE conversations (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  metadata TEXT NOT NULL CHECK (json_valid(metadata))
+);
+CREATE INDEX conversations_owner ON conversations(owner_id, seq);
+
+CREATE TABLE conversation_items (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  owner_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  item TEXT NOT NULL CHECK (json_valid(item)),
+  UNIQUE (conversation_id, id)
+);
+CREATE INDEX conversation_items_conv ON conversation_items(owner_id, conversation_id, seq);
+
+CREATE TABLE responses (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  owner_id TEXT NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'in_progress', 'completed', 'failed', 'cancelled', 'incomplete')),
+  background INTEGER NOT NULL,
+  model TEXT NOT NULL,
+  previous_response_id TEXT,
+  conversation_id TEXT,
+  object TEXT NOT NULL CHECK (json_valid(object)),
+  input_items TEXT NOT NULL CHECK (json_valid(input_items))
+);
+CREATE INDEX responses_owner ON responses(owner_id, seq);
+CREATE INDEX responses_unfinished ON responses(status) WHERE status IN ('queued', 'in_progress');
+
+CREATE TABLE response_events (
+  response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+  owner_id TEXT NOT NULL,
+  sequence_number INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL CHECK (json_valid(data)),
+  PRIMARY KEY (response_id, sequence_number)
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_key_names (
+  key_id TEXT PRIMARY KEY REFERENCES api_keys(id) ON DELETE CASCADE,
+  name TEXT NOT NULL
+);
+
+CREATE TABLE modes (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  instructions TEXT NOT NULL
+);
+INSERT INTO modes (id, name, description, instructions) VALUES
+  ('regular', 'Regular', 'Clear, helpful answers.',
+   'You are Agora, a helpful assistant. Answer clearly and accurately. Use Markdown when it helps.'),
+  ('fun', 'Fun', 'Witty and irreverent, still accurate.',
+   'You are Agora in fun mode: witty, playful and a little irreverent, but always accurate and helpful. Keep the jokes short and the facts right. Use Markdown when it helps.');
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema: accounts, files, assistants, threads, messages, runs, run steps", kV1Initial},
+    {2, "conversations, items, responses, response events, sessions, key names, modes", kV2Conversations},
 };
 
 StoreResult<int> read_version(Db& db) {

@@ -85,6 +85,43 @@ class SqliteStore final : public Store {
                                             const std::string& run_id, const PageRequest& page) override;
   StoreResult<RunStep> update_run_step(const Owner& owner, const RunStep& step) override;
 
+  // conversations, responses, sessions, key names, modes (sqlite_conversations.cpp)
+  StoreResult<Conversation> create_conversation(const Owner& owner, const Conversation& draft,
+                                                const std::vector<ConversationItem>& items) override;
+  StoreResult<Conversation> get_conversation(const Owner& owner, const std::string& conversation_id) override;
+  StoreResult<Page<Conversation>> list_conversations(const Owner& owner, const PageRequest& page,
+                                                     const std::string& title_contains) override;
+  StoreResult<Conversation> update_conversation(const Owner& owner, const Conversation& conversation) override;
+  StoreStatus delete_conversation(const Owner& owner, const std::string& conversation_id) override;
+  StoreResult<std::vector<ConversationItem>> add_conversation_items(const Owner& owner, const std::string& conversation_id,
+                                                                    const std::vector<ConversationItem>& items) override;
+  StoreResult<ConversationItem> get_conversation_item(const Owner& owner, const std::string& conversation_id,
+                                                      const std::string& item_id) override;
+  StoreResult<Page<ConversationItem>> list_conversation_items(const Owner& owner, const std::string& conversation_id,
+                                                              const PageRequest& page) override;
+  StoreResult<std::vector<ConversationItem>> all_conversation_items(const Owner& owner,
+                                                                    const std::string& conversation_id) override;
+  StoreStatus delete_conversation_item(const Owner& owner, const std::string& conversation_id,
+                                       const std::string& item_id) override;
+  StoreResult<ResponseRecord> create_response(const Owner& owner, const ResponseRecord& draft) override;
+  StoreResult<ResponseRecord> get_response(const Owner& owner, const std::string& response_id) override;
+  StoreResult<ResponseRecord> update_response(const Owner& owner, const ResponseRecord& response) override;
+  StoreStatus finish_response(const Owner& owner, const ResponseRecord& response, const std::vector<ResponseEvent>& events,
+                              const std::vector<ConversationItem>& items) override;
+  StoreStatus delete_response(const Owner& owner, const std::string& response_id) override;
+  StoreStatus append_response_events(const Owner& owner, const std::string& response_id,
+                                     const std::vector<ResponseEvent>& events) override;
+  StoreResult<std::vector<ResponseEvent>> list_response_events(const Owner& owner, const std::string& response_id,
+                                                               int64_t after) override;
+  StoreResult<std::vector<ResponseRecord>> unfinished_responses() override;
+  StoreStatus create_session(const Session& session) override;
+  StoreResult<Session> find_session(const std::string& id_hash) override;
+  StoreStatus delete_session(const std::string& id_hash) override;
+  StoreStatus set_api_key_name(const std::string& key_id, const std::string& name) override;
+  StoreResult<std::map<std::string, std::string>> api_key_names(const std::string& user_id) override;
+  StoreResult<std::vector<Mode>> list_modes() override;
+  StoreResult<Mode> update_mode(const Mode& mode) override;
+
   // operations
   StoreResult<RecoveryReport> recover_after_crash(RecoveryPolicy policy) override;
   StoreStatus check_integrity() override;
@@ -109,6 +146,13 @@ class SqliteStore final : public Store {
                                      const std::string& step_id);
   StoreResult<Assistant> read_assistant(const Owner& owner, const std::string& assistant_id);
   StoreResult<User> read_user(const char* sql, const std::string& key);
+  // Unlocked helpers of sqlite_conversations.cpp.
+  StoreResult<Conversation> read_conversation(const Owner& owner, const std::string& id);
+  StoreStatus insert_conversation_item(const Owner& owner, ConversationItem& item);
+  StoreResult<ResponseRecord> read_response(const Owner& owner, const std::string& id);
+  StoreStatus write_response(const Owner& owner, const ResponseRecord& response);
+  StoreStatus insert_response_events(const Owner& owner, const std::string& response_id,
+                                     const std::vector<ResponseEvent>& events);
   // Recovery of file bytes: temp files, and final files without a row. Caller holds mu_.
   StoreStatus remove_orphan_blobs(RecoveryReport& report);
 
