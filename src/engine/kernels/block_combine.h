@@ -1,53 +1,58 @@
-// Per-block float epilogues of the quantized dot products, shared by the scalar kernels
+// The float order of the quantized dot products, shared by the scalar kernels
 // (vec_dot_scalar.cpp) and the AVX2 ones (vec_dot_avx2.cpp).
 //
-// Contract: a quantized vec_dot computes each block's integer sums exactly, then folds the block
-// into the running f32 sum with one of these functions, block after block in index order. The
-// AVX2 kernels may evaluate the products of up to eight blocks at once in vector registers, but
-// with the same IEEE operations in the same order (no fused multiply-add), and then add the
-// blocks into the sum in index order; so every AVX2 kernel returns the bit-identical float its
-// scalar twin returns, in every build.
+// Contract: the reference engine's AVX2 order (ggml-cpu-quants.c), restated here as a definition.
+// A quantized vec_dot keeps eight f32 lanes. For each block (32 values; for the K-quants, each
+// 256-value super-block) it first computes eight exact int32 lane sums: lane l holds the sum of
+// the products (weight scale x weight quant x activation quant, integer scales only) of the values
+// at positions 32c + 4l + i (i = 0..3) over the block's 32-value chunks c. This is what
+// maddubs + madd leave in a 256-bit register. Then, per lane, in block order,
+//     acc[l] = fma(d, float(lane[l]), acc[l])      (one rounding: a true fused multiply-add)
+// with d the block's combined float scale, and at the end the lanes are added in the fixed tree
+// hsum8 below. Types with a min add their min term as described at each function. Integer sums
+// are exact whatever order computes them, and every float operation is written out (std::fma or
+// _mm256_fmadd_ps, never a contracted a*b+c), so the AVX2 kernels return the bit-identical float
+// of their scalar twin, in the default and the portable build alike, and the multi-token kernels
+// return, per token, the bit-identical float of the single-token one.
+//
+// Exception: Q4_0. The reference engine repacks Q4_0 weights (eight rows interleaved) and its
+// kernels keep one f32 accumulator per row: acc = fma(float(sumi), dx * dy, acc), block after
+// block, with sumi the block's whole integer dot. Agora uses that order for Q4_0 (it needs no
+// horizontal sum; the AVX2 matmul gets the same independence by reducing eight rows at once).
 //
 // Every file that includes this header must switch floating-point contraction off first, as
 // its first lines, so that all code in the file shares the setting:
 //   #pragma GCC optimize("fp-contract=off")   (GCC; clang: #pragma clang fp contract(off))
-// GCC otherwise fuses a*b+c into an FMA under -march=x86-64-v3 (C++ defaults to
-// -ffp-contract=fast), which would make the default build differ from the portable one and the
-// vector lanes differ from the scalar code.
 #pragma once
+
+#include <cmath>
+#include <cstdint>
 
 namespace agora {
 
-// Q4_0, Q5_0, Q8_0, IQ4_NL against Q8_0: sum + sumi * dx * dy.
-inline float combine_q_0(float sum, int sumi, float dx, float dy) {
-  const float t = static_cast<float>(sumi) * dx * dy;
-  return sum + t;
+// acc[l] = fma(d, float(lane[l]), acc[l]) for the eight lanes.
+inline void lanes_fma(float* acc, float d, const int32_t* lane) {
+  for (int l = 0; l < 8; ++l) acc[l] = std::fma(d, static_cast<float>(lane[l]), acc[l]);
 }
 
-// Q4_1, Q5_1 against Q8_1: sum + (sumi * dx * dy + mx * sy); sy = dy * sum(qy) (f16-rounded).
-inline float combine_q_1(float sum, int sumi, float dx, float dy, float mx, float sy) {
-  const float t = static_cast<float>(sumi) * dx * dy + mx * sy;
-  return sum + t;
+// The fixed horizontal sum of eight lanes: ((a0+a4) + (a2+a6)) + ((a1+a5) + (a3+a7)).
+inline float hsum8(const float* a) {
+  const float s0 = a[0] + a[4], s1 = a[1] + a[5], s2 = a[2] + a[6], s3 = a[3] + a[7];
+  return (s0 + s2) + (s1 + s3);
 }
 
-// Q2_K: sum + (dy * d * isum - dy * dmin * summs).
-inline float combine_q2_k(float sum, int isum, int summs, float d, float dmin, float dy) {
-  const float dall = dy * d;
-  const float dm = dy * dmin;
-  const float t = dall * static_cast<float>(isum) - dm * static_cast<float>(summs);
-  return sum + t;
-}
+// The fixed horizontal sum of four lanes: (a0+a2) + (a1+a3).
+inline float hsum4(const float* a) { return (a[0] + a[2]) + (a[1] + a[3]); }
 
-// Q3_K, Q6_K, IQ4_XS: sum + d * dy * isum.
-inline float combine_k(float sum, int isum, float d, float dy) {
-  const float t = d * dy * static_cast<float>(isum);
-  return sum + t;
-}
-
-// Q4_K, Q5_K: sum + (d * dy * isum - dmin * dy * summs).
-inline float combine_k4(float sum, int isum, int summs, float d, float dmin, float dy) {
-  const float t = d * dy * static_cast<float>(isum) - dmin * dy * static_cast<float>(summs);
-  return sum + t;
+// Lane sums of one 32-value block of integer quants against int8 activations:
+// lane[l] = sum_{i<4} x[4l+i] * y[4l+i].
+template <class Q>
+inline void block_lanes(const Q* x, const int8_t* y, int32_t* lane) {
+  for (int l = 0; l < 8; ++l) {
+    int32_t s = 0;
+    for (int i = 0; i < 4; ++i) s += static_cast<int32_t>(x[4 * l + i]) * y[4 * l + i];
+    lane[l] = s;
+  }
 }
 
 }  // namespace agora

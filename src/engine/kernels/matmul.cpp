@@ -15,6 +15,9 @@ namespace {
 // tile, and one weight row is dotted with the whole tile while it sits in L1.
 constexpr int64_t kTokenTile = 32;
 
+// Tokens per multi-token kernel call (VecDotMultiFn takes at most 8).
+constexpr int kMultiTokens = 8;
+
 // Decode is bound by how fast weights arrive from DRAM; a core alone keeps too few cache misses
 // in flight to saturate it, so each row's successor-but-one is requested ahead of use.
 constexpr int64_t kPrefetchRows = 2;
@@ -63,22 +66,63 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     act = dst;
   }
 
-  // 2. Output rows split across the pool; each row is dotted with a tile of tokens while hot.
+  // 2. Output rows split across the pool; each row is dotted with a tile of tokens while hot. With
+  // a multi-token kernel each weight block is unpacked once per kMultiTokens tokens; the kernel
+  // returns, per token, exactly the float vec_dot returns (batch invariance).
   const VecDotFn vec_dot = ops.vec_dot;
+  const VecDotMultiFn multi = n_tok >= 2 ? ops.vec_dot_multi : nullptr;
+  const VecDotRows8Fn rows8 = ops.vec_dot_rows8;
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const size_t w_row = w.row_bytes;
+
+  // Rows [b, e) against tokens [t0, t1), one row at a time.
+  auto single_rows = [&](int64_t b, int64_t e, int64_t t0, int64_t t1) {
+    for (int64_t o = b; o < e; ++o) {
+      const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
+      if (o + kPrefetchRows < e) prefetch_row(wr + kPrefetchRows * w_row, w_row);
+      if (multi) {
+        float tmp[kMultiTokens];
+        for (int64_t t = t0; t < t1; t += kMultiTokens) {
+          const int nt = static_cast<int>(std::min<int64_t>(kMultiTokens, t1 - t));
+          multi(n_in, wr, act + static_cast<size_t>(t) * act_row, act_row, nt, tmp);
+          for (int k = 0; k < nt; ++k) y[(t + k) * n_out + o] = tmp[k];
+        }
+      } else {
+        for (int64_t t = t0; t < t1; ++t)
+          y[t * n_out + o] = vec_dot(n_in, wr, act + static_cast<size_t>(t) * act_row);
+      }
+    }
+  };
+
+  if (rows8) {
+    // Groups of eight rows (the last group may be short), split across the pool.
+    const int64_t n_groups = (n_out + 7) / 8;
+    pool.parallel_for(
+        n_groups,
+        [&](int64_t gb, int64_t ge) {
+          const int64_t b = gb * 8, e = std::min(n_out, ge * 8);
+          for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) {
+            const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
+            int64_t o = b;
+            for (; o + 8 <= e; o += 8) {
+              const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
+              for (int64_t t = t0; t < t1; t += kMultiTokens) {
+                const int nt = static_cast<int>(std::min<int64_t>(kMultiTokens, t1 - t));
+                rows8(n_in, wr, w_row, act + static_cast<size_t>(t) * act_row, act_row, nt,
+                      y + t * n_out + o, static_cast<size_t>(n_out));
+              }
+            }
+            single_rows(o, e, t0, t1);
+          }
+        },
+        /*min_chunk=*/2);
+    return;
+  }
+
   pool.parallel_for(
       n_out,
       [&](int64_t b, int64_t e) {
-        for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) {
-          const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
-          for (int64_t o = b; o < e; ++o) {
-            const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
-            if (o + kPrefetchRows < e) prefetch_row(wr + kPrefetchRows * w_row, w_row);
-            for (int64_t t = t0; t < t1; ++t)
-              y[t * n_out + o] = vec_dot(n_in, wr, act + static_cast<size_t>(t) * act_row);
-          }
-        }
+        for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) single_rows(b, e, t0, std::min(n_tok, t0 + kTokenTile));
       },
       /*min_chunk=*/16);
 }

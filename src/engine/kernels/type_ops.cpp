@@ -21,7 +21,7 @@ constexpr size_t kNumSlots = 31;  // GgmlType values are < 31
 using Table = std::array<TypeOps, kNumSlots>;
 
 void set(Table& t, GgmlType type, GgmlType vdt, ToFloatFn tf, FromFloatFn ff, VecDotFn vd) {
-  t[static_cast<size_t>(type)] = TypeOps{type, vdt, tf, ff, vd};
+  t[static_cast<size_t>(type)] = TypeOps{type, vdt, tf, ff, vd, nullptr, nullptr};
 }
 
 Table make_scalar_table() {
@@ -58,6 +58,7 @@ Table make_avx2_table() {
   using T = GgmlType;
   auto vd = [&](T type, VecDotFn f) { t[static_cast<size_t>(type)].vec_dot = f; };
   auto ff = [&](T type, FromFloatFn f) { t[static_cast<size_t>(type)].from_float = f; };
+  auto vm = [&](T type, VecDotMultiFn f) { t[static_cast<size_t>(type)].vec_dot_multi = f; };
   vd(T::F32, vec_dot_f32_f32_avx2);
   vd(T::F16, vec_dot_f16_f16_avx2);
   vd(T::BF16, vec_dot_bf16_bf16_avx2);
@@ -73,6 +74,19 @@ Table make_avx2_table() {
   vd(T::Q5_K, vec_dot_q5_k_q8_k_avx2);
   vd(T::Q6_K, vec_dot_q6_k_q8_k_avx2);
   vd(T::IQ4_XS, vec_dot_iq4_xs_q8_k_avx2);
+  vm(T::F16, vec_dot_multi_f16_f16_avx2);
+  t[static_cast<size_t>(T::Q4_0)].vec_dot_rows8 = vec_dot_rows8_q4_0_q8_0_avx2;
+  vm(T::Q4_1, vec_dot_multi_q4_1_q8_1_avx2);
+  vm(T::Q5_0, vec_dot_multi_q5_0_q8_0_avx2);
+  vm(T::Q5_1, vec_dot_multi_q5_1_q8_1_avx2);
+  vm(T::Q8_0, vec_dot_multi_q8_0_q8_0_avx2);
+  vm(T::IQ4_NL, vec_dot_multi_iq4_nl_q8_0_avx2);
+  vm(T::Q2_K, vec_dot_multi_q2_k_q8_k_avx2);
+  vm(T::Q3_K, vec_dot_multi_q3_k_q8_k_avx2);
+  vm(T::Q4_K, vec_dot_multi_q4_k_q8_k_avx2);
+  vm(T::Q5_K, vec_dot_multi_q5_k_q8_k_avx2);
+  vm(T::Q6_K, vec_dot_multi_q6_k_q8_k_avx2);
+  vm(T::IQ4_XS, vec_dot_multi_iq4_xs_q8_k_avx2);
   ff(T::F16, quantize_row_f16_avx2);
   ff(T::Q8_0, quantize_row_q8_0_avx2);
   ff(T::Q8_1, quantize_row_q8_1_avx2);

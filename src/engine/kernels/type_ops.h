@@ -10,6 +10,7 @@
 // All functions are pure and thread-safe. Row lengths are multiples of the type's block size.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "engine/tensor/ggml_type.h"
@@ -19,6 +20,15 @@ namespace agora {
 using ToFloatFn = void (*)(const void* src, float* dst, int64_t n);
 using FromFloatFn = void (*)(const float* src, void* dst, int64_t n);
 using VecDotFn = float (*)(int64_t n, const void* w_row, const void* act_row);
+// One weight row against n_act (1..8) activation rows `stride` bytes apart:
+// out[t] = vec_dot(n, w_row, act + t * stride), bit-identical (batch invariance), but each weight
+// block is unpacked once for all tokens.
+using VecDotMultiFn = void (*)(int64_t n, const void* w_row, const void* act, size_t stride, int n_act,
+                               float* out);
+// Eight weight rows (w_stride bytes apart) against n_act (1..8) activation rows:
+// out[t * out_stride + r] = vec_dot(n, w + r * w_stride, act + t * act_stride), bit-identical.
+using VecDotRows8Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* act,
+                               size_t act_stride, int n_act, float* out, size_t out_stride);
 
 struct TypeOps {
   GgmlType type;
@@ -26,6 +36,8 @@ struct TypeOps {
   ToFloatFn to_float = nullptr;      // dequantize n values
   FromFloatFn from_float = nullptr;  // quantize n values (reference rounding); null if unsupported
   VecDotFn vec_dot = nullptr;        // dot of a row of `type` with a row of `vec_dot_type`
+  VecDotMultiFn vec_dot_multi = nullptr;  // several activation rows at once; null: loop vec_dot
+  VecDotRows8Fn vec_dot_rows8 = nullptr;  // eight weight rows x several activation rows; optional
 };
 
 // Fastest implementation available on this CPU (AVX2 unless AGORA_PORTABLE or no AVX2).

@@ -1,7 +1,7 @@
 // AVX2+FMA+F16C dot products and activation quantizers. Each quantized kernel computes the same
-// integer block sums as its scalar twin in vec_dot_scalar.cpp, then applies the same float
-// operations per block in the same order (block_combine.h), so it returns the bit-identical
-// result; the float-type kernels (F32/F16/BF16) sum in eight-lane order and differ from the
+// exact integer lane sums as its scalar twin in vec_dot_scalar.cpp, then applies the same float
+// operations (block_combine.h: eight lanes, one fused multiply-add per lane and block, a fixed
+// horizontal sum), so it returns the bit-identical result; the float-type kernels (F32/F16/BF16) sum in eight-lane order and differ from the
 // double-precision scalar sum by rounding only. Activation quantizers are byte-identical to the
 // scalar reference.
 //
@@ -21,7 +21,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/kernels/block_combine.h"
 #include "engine/kernels/vec_dot.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
@@ -63,16 +62,6 @@ inline __m256i expand_bits(const uint8_t* p) {
   const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
   return _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
 }
-
-// Signed int8 x signed int8, 32 pairs -> 8 int32 partial sums. Valid while y has no -128 (true
-// of every activation quantizer: they produce -127..127).
-inline __m256i dot_i8(__m256i x, __m256i y) {
-  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-}
-
-// Unsigned x (< 128) times signed y, 32 pairs -> 16 int16 sums of adjacent pairs.
-inline __m256i dot_u8_i16(__m256i x, __m256i y) { return _mm256_maddubs_epi16(x, y); }
 
 inline __m256i load32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
@@ -117,72 +106,6 @@ inline float block_absmax32(const float* x) {
   return absmax8(m);
 }
 
-// Eight int32x8 vectors -> one vector whose lane k is the sum of all lanes of p[k] (exact).
-inline __m256i hsum8_i32(const __m256i* p) {
-  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-  // a = [sums of p0..p3 over lanes 0-3 | over lanes 4-7], b likewise for p4..p7.
-  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
-// sum + t[0] + t[1] + ... + t[7], added one lane after the other (the scalar block order).
-inline float add_in_order(float sum, __m256 t) {
-  alignas(32) float v[8];
-  _mm256_store_ps(v, t);
-  for (int k = 0; k < 8; ++k) sum += v[k];
-  return sum;
-}
-
-// Eight f16 values, each `stride` bytes after the previous, as floats.
-inline __m256 load8_fp16(const void* first, size_t stride) {
-  alignas(16) uint16_t h[8];
-  const auto* p = static_cast<const uint8_t*>(first);
-  for (int k = 0; k < 8; ++k) std::memcpy(&h[k], p + k * stride, 2);
-  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
-}
-
-// Blocks of 32 against Q8_0: the scalar twin's sum of combine_q_0 over blocks, with the integer
-// dots (`dot(x_block, y_block)` -> int32x8 partial sums) and the products of eight blocks at a time
-// in vector registers.
-template <class XB, class Dot>
-inline float dot_blocks_q_0(int64_t nb, const XB* x, const BlockQ8_0* y, Dot dot) {
-  float sum = 0.0f;
-  int64_t i = 0;
-  for (; i + 8 <= nb; i += 8) {
-    __m256i p[8];
-    for (int k = 0; k < 8; ++k) p[k] = dot(x[i + k], y[i + k]);
-    const __m256 si = _mm256_cvtepi32_ps(hsum8_i32(p));
-    const __m256 dx = load8_fp16(&x[i].d, sizeof(XB));
-    const __m256 dy = load8_fp16(&y[i].d, sizeof(BlockQ8_0));
-    sum = add_in_order(sum, _mm256_mul_ps(_mm256_mul_ps(si, dx), dy));
-  }
-  for (; i < nb; ++i)
-    sum = combine_q_0(sum, hsum_i32(dot(x[i], y[i])), fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
-  return sum;
-}
-
-// Blocks of 32 with a min against Q8_1: the scalar twin's sum of combine_q_1 over blocks.
-template <class XB, class Dot>
-inline float dot_blocks_q_1(int64_t nb, const XB* x, const BlockQ8_1* y, Dot dot) {
-  float sum = 0.0f;
-  int64_t i = 0;
-  for (; i + 8 <= nb; i += 8) {
-    __m256i p[8];
-    for (int k = 0; k < 8; ++k) p[k] = dot(x[i + k], y[i + k]);
-    const __m256 si = _mm256_cvtepi32_ps(hsum8_i32(p));
-    const __m256 dx = load8_fp16(&x[i].d, sizeof(XB));
-    const __m256 dy = load8_fp16(&y[i].d, sizeof(BlockQ8_1));
-    const __m256 mx = load8_fp16(&x[i].m, sizeof(XB));
-    const __m256 sy = load8_fp16(&y[i].s, sizeof(BlockQ8_1));
-    const __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(si, dx), dy), _mm256_mul_ps(mx, sy));
-    sum = add_in_order(sum, t);
-  }
-  for (; i < nb; ++i)
-    sum = combine_q_1(sum, hsum_i32(dot(x[i], y[i])), fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d),
-                      fp16_to_fp32(x[i].m), fp16_to_fp32(y[i].s));
-  return sum;
-}
-
 }  // namespace
 
 // ---- float types -----------------------------------------------------------------------------
@@ -201,26 +124,6 @@ float vec_dot_f32_f32_avx2(int64_t n, const void* w, const void* a) {
   for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
   float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
   for (; i < n; ++i) sum += x[i] * y[i];
-  return sum;
-}
-
-float vec_dot_f16_f16_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const uint16_t*>(w);
-  const auto* y = static_cast<const uint16_t*>(a);
-  auto ld = [](const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  };
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    s0 = _mm256_fmadd_ps(ld(x + i), ld(y + i), s0);
-    s1 = _mm256_fmadd_ps(ld(x + i + 8), ld(y + i + 8), s1);
-    s2 = _mm256_fmadd_ps(ld(x + i + 16), ld(y + i + 16), s2);
-    s3 = _mm256_fmadd_ps(ld(x + i + 24), ld(y + i + 24), s3);
-  }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(ld(x + i), ld(y + i), s0);
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-  for (; i < n; ++i) sum += fp16_to_fp32(x[i]) * fp16_to_fp32(y[i]);
   return sum;
 }
 
@@ -245,259 +148,598 @@ float vec_dot_bf16_bf16_avx2(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// ---- 32-value block types ----------------------------------------------------------------------
-
-float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const __m256i eight = _mm256_set1_epi8(8);
-  return dot_blocks_q_0(n / QK4_0, static_cast<const BlockQ4_0*>(w), static_cast<const BlockQ8_0*>(a),
-                        [&](const BlockQ4_0& x, const BlockQ8_0& y) {
-                          return dot_i8(_mm256_sub_epi8(unpack_nibbles(x.qs), eight), load32(y.qs));
-                        });
-}
-
-float vec_dot_q4_1_q8_1_avx2(int64_t n, const void* w, const void* a) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  return dot_blocks_q_1(n / QK4_1, static_cast<const BlockQ4_1*>(w), static_cast<const BlockQ8_1*>(a),
-                        [&](const BlockQ4_1& x, const BlockQ8_1& y) {
-                          return _mm256_madd_epi16(dot_u8_i16(unpack_nibbles(x.qs), load32(y.qs)), ones);
-                        });
-}
-
-float vec_dot_q5_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const __m256i sixteen = _mm256_set1_epi8(16);
-  return dot_blocks_q_0(n / QK5_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
-                        [&](const BlockQ5_0& x, const BlockQ8_0& y) {
-                          // q - 16 = nibble - 16 where the fifth bit is clear, nibble where it is set.
-                          const __m256i q = _mm256_sub_epi8(
-                              unpack_nibbles(x.qs), _mm256_andnot_si256(expand_bits(x.qh), sixteen));
-                          return dot_i8(q, load32(y.qs));
-                        });
-}
-
-float vec_dot_q5_1_q8_1_avx2(int64_t n, const void* w, const void* a) {
-  const __m256i ones = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi8(16);
-  return dot_blocks_q_1(n / QK5_1, static_cast<const BlockQ5_1*>(w), static_cast<const BlockQ8_1*>(a),
-                        [&](const BlockQ5_1& x, const BlockQ8_1& y) {
-                          const __m256i q = _mm256_or_si256(
-                              unpack_nibbles(x.qs), _mm256_and_si256(expand_bits(x.qh), sixteen));
-                          return _mm256_madd_epi16(dot_u8_i16(q, load32(y.qs)), ones);
-                        });
-}
-
-float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  return dot_blocks_q_0(n / QK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
-                        [](const BlockQ8_0& x, const BlockQ8_0& y) {
-                          return dot_i8(load32(x.qs), load32(y.qs));
-                        });
-}
-
-float vec_dot_iq4_nl_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const __m256i table = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
-  return dot_blocks_q_0(n / QK4_NL, static_cast<const BlockIQ4_NL*>(w), static_cast<const BlockQ8_0*>(a),
-                        [&](const BlockIQ4_NL& x, const BlockQ8_0& y) {
-                          return dot_i8(_mm256_shuffle_epi8(table, unpack_nibbles(x.qs)), load32(y.qs));
-                        });
-}
-
-// ---- K-quants (256-value super-blocks) against Q8_K ----------------------------------------------
+// ---- quantized kernels: templates over the number of tokens NT ---------------------------------
+//
+// Each kernel dots one weight row with NT activation rows (each `stride` bytes after the previous)
+// and writes NT floats. The weight block is unpacked once and used for every token; per token the
+// operations are exactly those of NT = 1, which is what vec_dot returns, so a token's result never
+// depends on the other tokens of the tile.
 
 namespace {
 
-// Two scales for the two 16-value halves of a 32-value vector: int16 lanes 0-7 take s0, 8-15 s1
+inline const uint8_t* act_row(const void* act, size_t stride, int t) {
+  return static_cast<const uint8_t*>(act) + static_cast<size_t>(t) * stride;
+}
+
+// Runs kernel<NT> over n_act tokens in tiles of at most MaxNT.
+template <int MaxNT, template <int> class K>
+inline void run_tiles(int64_t n, const void* w, const void* act, size_t stride, int n_act, float* out) {
+  int t = 0;
+  for (; t + MaxNT <= n_act; t += MaxNT) K<MaxNT>::run(n, w, act_row(act, stride, t), stride, out + t);
+  const int rem = n_act - t;
+  const void* a = act_row(act, stride, t);
+  if constexpr (MaxNT > 4) {
+    if (rem >= 4) {
+      K<4>::run(n, w, a, stride, out + t);
+      t += 4;
+      a = act_row(act, stride, t);
+    }
+    switch (n_act - t) {
+      case 3: K<3>::run(n, w, a, stride, out + t); break;
+      case 2: K<2>::run(n, w, a, stride, out + t); break;
+      case 1: K<1>::run(n, w, a, stride, out + t); break;
+      default: break;
+    }
+  } else {
+    switch (rem) {
+      case 3: if constexpr (MaxNT > 3) K<3>::run(n, w, a, stride, out + t); break;
+      case 2: if constexpr (MaxNT > 2) K<2>::run(n, w, a, stride, out + t); break;
+      case 1: if constexpr (MaxNT > 1) K<1>::run(n, w, a, stride, out + t); break;
+      default: break;
+    }
+  }
+}
+
+// Blocks of 32 with signed quants against Q8_0. `quants(block)` returns the 32 signed quants in
+// value order; lane l of madd(maddubs(|x|, sign(y, x)), 1) is the sum of values 4l..4l+3.
+template <int NT, class XB, class Quants>
+inline void dot_q_0(int64_t nb, const XB* x, const void* act, size_t stride, float* out, Quants quants) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+  const BlockQ8_0* y[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    y[t] = reinterpret_cast<const BlockQ8_0*>(act_row(act, stride, t));
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i xs = quants(x[i]);
+    const __m256i ax = _mm256_sign_epi8(xs, xs);
+    const float dx = fp16_to_fp32(x[i].d);
+    for (int t = 0; t < NT; ++t) {
+      const __m256i sy = _mm256_sign_epi8(load32(y[t][i].qs), xs);
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
+      const float d = dx * fp16_to_fp32(y[t][i].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+}
+
+// Blocks of 32 with unsigned quants and a min against Q8_1.
+template <int NT, class XB, class Quants>
+inline void dot_q_1(int64_t nb, const XB* x, const void* act, size_t stride, float* out, Quants quants) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[NT];
+  float summs[NT];
+  const BlockQ8_1* y[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    summs[t] = 0.0f;
+    y[t] = reinterpret_cast<const BlockQ8_1*>(act_row(act, stride, t));
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i xu = quants(x[i]);
+    const float dx = fp16_to_fp32(x[i].d), mx = fp16_to_fp32(x[i].m);
+    for (int t = 0; t < NT; ++t) {
+      const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(xu, load32(y[t][i].qs)), ones);
+      const float ms = mx * fp16_to_fp32(y[t][i].s);
+      summs[t] = summs[t] + ms;
+      const float d = dx * fp16_to_fp32(y[t][i].d);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]) + summs[t];
+}
+
+template <int NT>
+struct KQ5_0 {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    dot_q_0<NT>(n / QK5_0, static_cast<const BlockQ5_0*>(w), act, stride, out, [&](const BlockQ5_0& b) {
+      // q - 16 = nibble - 16 where the fifth bit is clear, nibble where it is set.
+      return _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_andnot_si256(expand_bits(b.qh), sixteen));
+    });
+  }
+};
+
+template <int NT>
+struct KQ8_0 {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    dot_q_0<NT>(n / QK8_0, static_cast<const BlockQ8_0*>(w), act, stride, out,
+                [](const BlockQ8_0& b) { return load32(b.qs); });
+  }
+};
+
+template <int NT>
+struct KIQ4_NL {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const __m256i table =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
+    dot_q_0<NT>(n / QK4_NL, static_cast<const BlockIQ4_NL*>(w), act, stride, out,
+                [&](const BlockIQ4_NL& b) { return _mm256_shuffle_epi8(table, unpack_nibbles(b.qs)); });
+  }
+};
+
+template <int NT>
+struct KQ4_1 {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    dot_q_1<NT>(n / QK4_1, static_cast<const BlockQ4_1*>(w), act, stride, out,
+                [](const BlockQ4_1& b) { return unpack_nibbles(b.qs); });
+  }
+};
+
+template <int NT>
+struct KQ5_1 {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    dot_q_1<NT>(n / QK5_1, static_cast<const BlockQ5_1*>(w), act, stride, out, [&](const BlockQ5_1& b) {
+      return _mm256_or_si256(unpack_nibbles(b.qs), _mm256_and_si256(expand_bits(b.qh), sixteen));
+    });
+  }
+};
+
+// ---- K-quants ----
+
+// Two scales for the two 16-value halves of a 32-value chunk: int16 lanes 0-7 take s0, 8-15 s1
 // (maddubs leaves the sums of bytes 0-15 in lanes 0-7).
 inline __m256i scale_pair(int s0, int s1) {
   return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s1)), _mm_set1_epi16(static_cast<int16_t>(s0)));
 }
 
-// sum_s sc[s] * bsums[s] over 16 int16 scales (as int16 lanes) and the block's 16 bsums.
-inline int scaled_bsums(const BlockQ8_K& y, __m256i sc16) {
-  return hsum_i32(_mm256_madd_epi16(load32(y.bsums), sc16));
+// Signed chunk quants q (|q| <= 127, not -128) against activations y, scaled per 16-value half:
+// lanes of sc * (sums of four products).
+inline __m256i signed_chunk(__m256i aq, __m256i q, __m256i y, __m256i sc16) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(aq, _mm256_sign_epi8(y, q)), sc16);
+}
+
+template <int NT>
+inline void q8k_rows(const void* act, size_t stride, const BlockQ8_K** y) {
+  for (int t = 0; t < NT; ++t) y[t] = reinterpret_cast<const BlockQ8_K*>(act_row(act, stride, t));
+}
+
+// Q4_K / Q5_K scale bytes: 8 scales then 8 mins, 6 bits each.
+inline void k4_unpack_scales(const uint8_t* s, uint8_t* out16) {
+  uint32_t u[3];
+  std::memcpy(u, s, 12);
+  const uint32_t sc03 = u[0] & 0x3F3F3F3Fu;
+  const uint32_t mn03 = u[1] & 0x3F3F3F3Fu;
+  const uint32_t sc47 = (u[2] & 0x0F0F0F0Fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t mn47 = ((u[2] >> 4) & 0x0F0F0F0Fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  const uint32_t v[4] = {sc03, sc47, mn03, mn47};
+  std::memcpy(out16, v, 16);
+}
+
+template <int NT>
+struct KQ2_K {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const auto* x = static_cast<const BlockQ2_K*>(w);
+    const BlockQ8_K* y[NT];
+    q8k_rows<NT>(act, stride, y);
+    const __m256i three = _mm256_set1_epi8(3);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+      const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
+      const float dx = fp16_to_fp32(x[i].d), dminx = fp16_to_fp32(x[i].dmin);
+      __m256i sumi[NT];
+      for (int t = 0; t < NT; ++t) {
+        const __m256i prod = _mm256_madd_epi16(mins16, load32(y[t][i].bsums));
+        const float dmin = -y[t][i].d * dminx;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(prod), acc[t]);
+        sumi[t] = _mm256_setzero_si256();
+      }
+      for (int h = 0; h < 2; ++h) {
+        const __m256i qs = load32(x[i].qs + 32 * h);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i q = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
+          const int s = 8 * h + 2 * j;
+          const __m256i sp = scale_pair(x[i].scales[s] & 0xF, x[i].scales[s + 1] & 0xF);
+          for (int t = 0; t < NT; ++t) {
+            const __m256i p = _mm256_maddubs_epi16(q, load32(y[t][i].qs + 128 * h + 32 * j));
+            sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p, sp));
+          }
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float d = y[t][i].d * dx;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  }
+};
+
+template <int NT>
+struct KQ3_K {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const auto* x = static_cast<const BlockQ3_K*>(w);
+    const BlockQ8_K* y[NT];
+    q8k_rows<NT>(act, stride, y);
+    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      int8_t sc[16];
+      for (int j = 0; j < 16; ++j) {
+        const int lo = j < 8 ? (x[i].scales[j] & 0xF) : (x[i].scales[j - 8] >> 4);
+        const int hi = (x[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3;
+        sc[j] = static_cast<int8_t>((lo | (hi << 4)) - 32);
+      }
+      const __m256i hm = load32(x[i].hmask);
+      const float dx = fp16_to_fp32(x[i].d);
+      __m256i sumi[NT];
+      for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+      for (int h = 0; h < 2; ++h) {
+        const __m256i qs = load32(x[i].qs + 32 * h);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
+          const __m256i bit = _mm256_set1_epi8(static_cast<char>(1u << (4 * h + j)));
+          const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit);
+          const __m256i q = _mm256_sub_epi8(lo, _mm256_andnot_si256(set, four));  // -4..3
+          const __m256i aq = _mm256_sign_epi8(q, q);
+          const int s = 8 * h + 2 * j;
+          const __m256i sp = scale_pair(sc[s], sc[s + 1]);
+          for (int t = 0; t < NT; ++t)
+            sumi[t] = _mm256_add_epi32(sumi[t], signed_chunk(aq, q, load32(y[t][i].qs + 128 * h + 32 * j), sp));
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float d = y[t][i].d * dx;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  }
+};
+
+// Shared by Q4_K and Q5_K: `chunks(c, &lo, &hi)` gives the unsigned quants of values 64c..64c+31
+// and 64c+32..64c+63. MinsInLanes: Q4_K's four f32 min lanes; otherwise Q5_K's scalar summs.
+template <int NT, bool MinsInLanes, class XB, class Chunks>
+inline void dot_k4(int64_t nb, const XB* x, const void* act, size_t stride, float* out, Chunks chunks) {
+  const BlockQ8_K* y[NT];
+  q8k_rows<NT>(act, stride, y);
+  __m256 acc[NT];
+  __m128 accm[NT];
+  float summs[NT];
+  for (int t = 0; t < NT; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    accm[t] = _mm_setzero_ps();
+    summs[t] = 0.0f;
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    alignas(16) uint8_t sm[16];
+    k4_unpack_scales(x[i].scales, sm);
+    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
+    const float dx = fp16_to_fp32(x[i].d), dminx = fp16_to_fp32(x[i].dmin);
+    __m256i sumi[NT];
+    for (int t = 0; t < NT; ++t) {
+      const __m128i q8s = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y[t][i].bsums)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(y[t][i].bsums + 8)));
+      const __m128i prod = _mm_madd_epi16(mins16, q8s);
+      const float dmin = -y[t][i].d * dminx;
+      if constexpr (MinsInLanes) {
+        accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), accm[t]);
+      } else {
+        const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+        const float m = dmin * static_cast<float>(_mm_cvtsi128_si32(h));
+        summs[t] = summs[t] + m;
+      }
+      sumi[t] = _mm256_setzero_si256();
+    }
+    for (int c = 0; c < 4; ++c) {
+      __m256i lo, hi;
+      chunks(x[i], c, &lo, &hi);
+      const __m256i sl = _mm256_set1_epi16(sm[2 * c]), sh = _mm256_set1_epi16(sm[2 * c + 1]);
+      for (int t = 0; t < NT; ++t) {
+        const __m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(y[t][i].qs + 64 * c)), sl);
+        const __m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(y[t][i].qs + 64 * c + 32)), sh);
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_add_epi32(pl, ph));
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      const float d = y[t][i].d * dx;
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    if constexpr (MinsInLanes) {
+      __m128 m = accm[t];
+      m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+      m = _mm_add_ss(m, _mm_movehdup_ps(m));
+      out[t] = hsum(acc[t]) + _mm_cvtss_f32(m);
+    } else {
+      out[t] = hsum(acc[t]) + summs[t];
+    }
+  }
+}
+
+template <int NT>
+struct KQ4_K {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    dot_k4<NT, true>(n / QK_K, static_cast<const BlockQ4_K*>(w), act, stride, out,
+                     [&](const BlockQ4_K& b, int c, __m256i* lo, __m256i* hi) {
+                       const __m256i q = load32(b.qs + 32 * c);
+                       *lo = _mm256_and_si256(q, low);
+                       *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+                     });
+  }
+};
+
+template <int NT>
+struct KQ5_K {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    dot_k4<NT, false>(n / QK_K, static_cast<const BlockQ5_K*>(w), act, stride, out,
+                      [&](const BlockQ5_K& b, int c, __m256i* lo, __m256i* hi) {
+                        const __m256i q = load32(b.qs + 32 * c);
+                        const __m256i qh = load32(b.qh);
+                        const __m256i hlo = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
+                        const __m256i hhi = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
+                        *lo = _mm256_or_si256(_mm256_and_si256(q, low), _mm256_slli_epi16(hlo, 4));
+                        *hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low),
+                                              _mm256_slli_epi16(hhi, 4));
+                      });
+  }
+};
+
+template <int NT>
+struct KQ6_K {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const auto* x = static_cast<const BlockQ6_K*>(w);
+    const BlockQ8_K* y[NT];
+    q8k_rows<NT>(act, stride, y);
+    const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      const int8_t* sc = x[i].scales;
+      const float dx = fp16_to_fp32(x[i].d);
+      __m256i sumi[NT];
+      for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+      for (int h = 0; h < 2; ++h) {
+        const __m256i ql0 = load32(x[i].ql + 64 * h);
+        const __m256i ql1 = load32(x[i].ql + 64 * h + 32);
+        const __m256i qh = load32(x[i].qh + 32 * h);
+        for (int g = 0; g < 4; ++g) {
+          const __m256i l4 = g == 0 ? _mm256_and_si256(ql0, low)
+                             : g == 1 ? _mm256_and_si256(ql1, low)
+                             : g == 2 ? _mm256_and_si256(_mm256_srli_epi16(ql0, 4), low)
+                                      : _mm256_and_si256(_mm256_srli_epi16(ql1, 4), low);
+          const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), three), 4);
+          const __m256i q = _mm256_sub_epi8(_mm256_or_si256(l4, h2), m32);  // -32..31
+          const __m256i aq = _mm256_sign_epi8(q, q);
+          const int s = 8 * h + 2 * g;
+          const __m256i sp = scale_pair(sc[s], sc[s + 1]);
+          for (int t = 0; t < NT; ++t)
+            sumi[t] = _mm256_add_epi32(sumi[t], signed_chunk(aq, q, load32(y[t][i].qs + 128 * h + 32 * g), sp));
+        }
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float d = y[t][i].d * dx;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  }
+};
+
+template <int NT>
+struct KIQ4_XS {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const auto* x = static_cast<const BlockIQ4_XS*>(w);
+    const BlockQ8_K* y[NT];
+    q8k_rows<NT>(act, stride, y);
+    const __m256i table =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
+    __m256 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; ++i) {
+      const float dx = fp16_to_fp32(x[i].d);
+      __m256i sumi[NT];
+      for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+      for (int ib = 0; ib < QK_K / 32; ++ib) {
+        const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles(x[i].qs + 16 * ib));
+        const __m256i aq = _mm256_sign_epi8(q, q);
+        const __m256i s16 = _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(x[i], ib)));
+        for (int t = 0; t < NT; ++t)
+          sumi[t] = _mm256_add_epi32(sumi[t], signed_chunk(aq, q, load32(y[t][i].qs + 32 * ib), s16));
+      }
+      for (int t = 0; t < NT; ++t) {
+        const float d = dx * y[t][i].d;
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+  }
+};
+
+// F16 x F16: per token four f32 accumulators over 32-value steps, one over the 8-value tail, then
+// a scalar tail (the single-token order of vec_dot_f16_f16_avx2).
+template <int NT>
+struct KF16 {
+  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
+    const auto* x = static_cast<const uint16_t*>(w);
+    const uint16_t* y[NT];
+    for (int t = 0; t < NT; ++t) y[t] = reinterpret_cast<const uint16_t*>(act_row(act, stride, t));
+    auto ld = [](const uint16_t* p) {
+      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    };
+    __m256 s[NT][4];
+    for (int t = 0; t < NT; ++t)
+      for (int k = 0; k < 4; ++k) s[t][k] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m256 w0 = ld(x + i), w1 = ld(x + i + 8), w2 = ld(x + i + 16), w3 = ld(x + i + 24);
+      for (int t = 0; t < NT; ++t) {
+        s[t][0] = _mm256_fmadd_ps(w0, ld(y[t] + i), s[t][0]);
+        s[t][1] = _mm256_fmadd_ps(w1, ld(y[t] + i + 8), s[t][1]);
+        s[t][2] = _mm256_fmadd_ps(w2, ld(y[t] + i + 16), s[t][2]);
+        s[t][3] = _mm256_fmadd_ps(w3, ld(y[t] + i + 24), s[t][3]);
+      }
+    }
+    for (; i + 8 <= n; i += 8) {
+      const __m256 w0 = ld(x + i);
+      for (int t = 0; t < NT; ++t) s[t][0] = _mm256_fmadd_ps(w0, ld(y[t] + i), s[t][0]);
+    }
+    for (int t = 0; t < NT; ++t) {
+      float sum = hsum(_mm256_add_ps(_mm256_add_ps(s[t][0], s[t][1]), _mm256_add_ps(s[t][2], s[t][3])));
+      for (int64_t j = i; j < n; ++j) sum += fp16_to_fp32(x[j]) * fp16_to_fp32(y[t][j]);
+      out[t] = sum;
+    }
+  }
+};
+
+template <template <int> class K>
+float single(int64_t n, const void* w, const void* a) {
+  float r;
+  K<1>::run(n, w, a, 0, &r);
+  return r;
 }
 
 }  // namespace
 
-float vec_dot_q2_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ2_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i three = _mm256_set1_epi8(3);
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
-    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0F)));
-    const int summs = scaled_bsums(y[i], mins16);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i qs = load32(x[i].qs + 32 * h);
-      for (int j = 0; j < 4; ++j) {
-        const __m256i q = _mm256_and_si256(_mm256_srl_epi16(qs, _mm_cvtsi32_si128(2 * j)), three);
-        const __m256i p = dot_u8_i16(q, load32(y[i].qs + 128 * h + 32 * j));
-        const int s = 8 * h + 2 * j;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(x[i].scales[s] & 0xF, x[i].scales[s + 1] & 0xF)));
-      }
-    }
-    sum = combine_q2_k(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
+#define AGORA_QUANT_KERNEL(name, K, MaxNT)                                                       \
+  float vec_dot_##name##_avx2(int64_t n, const void* w, const void* a) { return single<K>(n, w, a); } \
+  void vec_dot_multi_##name##_avx2(int64_t n, const void* w, const void* act, size_t stride,       \
+                                   int n_act, float* out) {                                        \
+    run_tiles<MaxNT, K>(n, w, act, stride, n_act, out);                                            \
   }
-  return sum;
+
+AGORA_QUANT_KERNEL(q4_1_q8_1, KQ4_1, 8)
+AGORA_QUANT_KERNEL(q5_0_q8_0, KQ5_0, 8)
+AGORA_QUANT_KERNEL(q5_1_q8_1, KQ5_1, 8)
+AGORA_QUANT_KERNEL(q8_0_q8_0, KQ8_0, 8)
+AGORA_QUANT_KERNEL(iq4_nl_q8_0, KIQ4_NL, 8)
+AGORA_QUANT_KERNEL(q2_k_q8_k, KQ2_K, 4)
+AGORA_QUANT_KERNEL(q3_k_q8_k, KQ3_K, 4)
+AGORA_QUANT_KERNEL(q4_k_q8_k, KQ4_K, 4)
+AGORA_QUANT_KERNEL(q5_k_q8_k, KQ5_K, 4)
+AGORA_QUANT_KERNEL(q6_k_q8_k, KQ6_K, 4)
+AGORA_QUANT_KERNEL(iq4_xs_q8_k, KIQ4_XS, 4)
+#undef AGORA_QUANT_KERNEL
+
+void vec_dot_multi_f16_f16_avx2(int64_t n, const void* w, const void* act, size_t stride, int n_act,
+                                float* out) {
+  run_tiles<2, KF16>(n, w, act, stride, n_act, out);
 }
 
-float vec_dot_q3_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ3_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    int8_t sc[16];
-    for (int j = 0; j < 16; ++j) {
-      const int lo = j < 8 ? (x[i].scales[j] & 0xF) : (x[i].scales[j - 8] >> 4);
-      const int hi = (x[i].scales[8 + j % 4] >> (2 * (j / 4))) & 3;
-      sc[j] = static_cast<int8_t>((lo | (hi << 4)) - 32);
-    }
-    // Values are stored as u = q + 4 in 0..7 (2 low bits + high bit * 4); the dot is then
-    // sum sc * (u . y) - 4 * sum sc * bsums.
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
-    const int offset = 4 * scaled_bsums(y[i], sc16);
-    const __m256i hm = load32(x[i].hmask);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i qs = load32(x[i].qs + 32 * h);
-      for (int j = 0; j < 4; ++j) {
-        const __m128i shift = _mm_cvtsi32_si128(2 * j);
-        const __m256i lo = _mm256_and_si256(_mm256_srl_epi16(qs, shift), three);
-        const __m256i hb = _mm256_and_si256(_mm256_srl_epi16(hm, _mm_cvtsi32_si128(4 * h + j)), one);
-        const __m256i u = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
-        const __m256i p = dot_u8_i16(u, load32(y[i].qs + 128 * h + 32 * j));
-        const int s = 8 * h + 2 * j;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[s], sc[s + 1])));
-      }
-    }
-    sum = combine_k(sum, hsum_i32(sumi) - offset, fp16_to_fp32(x[i].d), y[i].d);
-  }
-  return sum;
-}
+float vec_dot_f16_f16_avx2(int64_t n, const void* w, const void* a) { return single<KF16>(n, w, a); }
+
+// ---- Q4_0: one f32 chain per row (block_combine.h) ---------------------------------------------
 
 namespace {
 
-// Q4_K/Q5_K scales and mins of a super-block as int16 lanes: sc in lanes 0-7, and mins
-// duplicated per pair of bsums (lane 2j and 2j+1 hold m_j).
-inline void k4_scales(const uint8_t* s, int16_t* sc, __m256i* mins16) {
-  alignas(32) int16_t m[16];
-  for (int j = 0; j < 8; ++j) {
-    uint8_t d, mn;
-    k4_scale_min(j, s, &d, &mn);
-    sc[j] = d;
-    m[2 * j] = m[2 * j + 1] = mn;
+// Eight int32x8 vectors -> one vector whose lane k is the sum of all lanes of p[k] (exact).
+inline __m256i hsum8_i32(const __m256i* p) {
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+  // a = [sums of p0..p3 over lanes 0-3 | over lanes 4-7], b likewise for p4..p7.
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+// Eight f16 values, each `stride` bytes after the previous, as floats.
+inline __m256 load8_fp16(const void* first, size_t stride) {
+  alignas(16) uint16_t h[8];
+  const auto* p = static_cast<const uint8_t*>(first);
+  for (int k = 0; k < 8; ++k) std::memcpy(&h[k], p + k * stride, 2);
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+inline __m256i q4_0_quants(const BlockQ4_0& b) {
+  return _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
+}
+
+// Partial sums (8 x int32) of one Q4_0 block (signed quants xs, |xs| = ax) against y.
+inline __m256i q4_0_partial(__m256i ax, __m256i xs, __m256i y) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(y, xs)), _mm256_set1_epi16(1));
+}
+
+// Eight rows x NT tokens; lane r of acc[t] is row r's chain for token t.
+template <int NT>
+void q4_0_rows8(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* act, size_t as, float* out,
+                size_t os) {
+  const BlockQ4_0* x[8];
+  for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const BlockQ4_0*>(w + r * ws);
+  const BlockQ8_0* y[NT];
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    y[t] = reinterpret_cast<const BlockQ8_0*>(act + t * as);
+    acc[t] = _mm256_setzero_ps();
   }
-  *mins16 = _mm256_load_si256(reinterpret_cast<const __m256i*>(m));
+  for (int64_t i = 0; i < nb; ++i) {
+    __m256i xs[8], ax[8];
+    for (int r = 0; r < 8; ++r) {
+      xs[r] = q4_0_quants(x[r][i]);
+      ax[r] = _mm256_sign_epi8(xs[r], xs[r]);
+    }
+    const __m256 dx = load8_fp16(&x[0][i].d, ws);
+    for (int t = 0; t < NT; ++t) {
+      const __m256i yv = load32(y[t][i].qs);
+      __m256i p[8];
+      for (int r = 0; r < 8; ++r) p[r] = q4_0_partial(ax[r], xs[r], yv);
+      const __m256 s = _mm256_cvtepi32_ps(hsum8_i32(p));
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(fp16_to_fp32(y[t][i].d)));
+      acc[t] = _mm256_fmadd_ps(s, d, acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + t * os, acc[t]);
 }
 
 }  // namespace
 
-float vec_dot_q4_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i low = _mm256_set1_epi8(0x0F);
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    int16_t sc[8];
-    __m256i mins16;
-    k4_scales(x[i].scales, sc, &mins16);
-    const int summs = scaled_bsums(y[i], mins16);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = load32(x[i].qs + 32 * c);
-      const __m256i lo = _mm256_and_si256(q, low);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
-      const __m256i plo = dot_u8_i16(lo, load32(y[i].qs + 64 * c));
-      const __m256i phi = dot_u8_i16(hi, load32(y[i].qs + 64 * c + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  const int64_t nb = n / QK4_0;
+  float acc = 0.0f;
+  int64_t i = 0;
+  // Eight blocks' integer sums at once, then the chain one block after the other.
+  for (; i + 8 <= nb; i += 8) {
+    __m256i p[8];
+    for (int k = 0; k < 8; ++k) {
+      const __m256i xs = q4_0_quants(x[i + k]);
+      p[k] = q4_0_partial(_mm256_sign_epi8(xs, xs), xs, load32(y[i + k].qs));
     }
-    sum = combine_k4(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
+    alignas(32) float s[8], d[8];
+    _mm256_store_ps(s, _mm256_cvtepi32_ps(hsum8_i32(p)));
+    _mm256_store_ps(d, _mm256_mul_ps(load8_fp16(&x[i].d, sizeof(BlockQ4_0)),
+                                     load8_fp16(&y[i].d, sizeof(BlockQ8_0))));
+    for (int k = 0; k < 8; ++k) acc = std::fma(s[k], d[k], acc);
   }
-  return sum;
+  for (; i < nb; ++i) {
+    const __m256i xs = q4_0_quants(x[i]);
+    const int sumi = hsum_i32(q4_0_partial(_mm256_sign_epi8(xs, xs), xs, load32(y[i].qs)));
+    acc = std::fma(static_cast<float>(sumi), fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), acc);
+  }
+  return acc;
 }
 
-float vec_dot_q5_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    int16_t sc[8];
-    __m256i mins16;
-    k4_scales(x[i].scales, sc, &mins16);
-    const int summs = scaled_bsums(y[i], mins16);
-    const __m256i qh = load32(x[i].qh);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = load32(x[i].qs + 32 * c);
-      const __m256i hlo = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one);
-      const __m256i hhi = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one);
-      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low), _mm256_slli_epi16(hlo, 4));
-      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), _mm256_slli_epi16(hhi, 4));
-      const __m256i plo = dot_u8_i16(lo, load32(y[i].qs + 64 * c));
-      const __m256i phi = dot_u8_i16(hi, load32(y[i].qs + 64 * c + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
-    }
-    sum = combine_k4(sum, hsum_i32(sumi), summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
+void vec_dot_rows8_q4_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act,
+                                  size_t act_stride, int n_act, float* out, size_t out_stride) {
+  const int64_t nb = n / QK4_0;
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(act);
+  int t = 0;
+  for (; t + 4 <= n_act; t += 4)
+    q4_0_rows8<4>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride);
+  switch (n_act - t) {
+    case 3: q4_0_rows8<3>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    case 2: q4_0_rows8<2>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    case 1: q4_0_rows8<1>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    default: break;
   }
-  return sum;
-}
-
-float vec_dot_q6_k_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ6_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
-  const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    const int8_t* sc = x[i].scales;
-    // Values are stored as u = q + 32 in 0..63: dot = sum sc * (u . y) - 32 * sum sc * bsums.
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
-    const int offset = 32 * scaled_bsums(y[i], sc16);
-    __m256i sumi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i ql0 = load32(x[i].ql + 64 * h);
-      const __m256i ql1 = load32(x[i].ql + 64 * h + 32);
-      const __m256i qh = load32(x[i].qh + 32 * h);
-      const __m256i u[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_slli_epi16(_mm256_and_si256(qh, three), 4)),
-          _mm256_or_si256(_mm256_and_si256(ql1, low),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), three), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), three), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), three), 4)),
-      };
-      for (int g = 0; g < 4; ++g) {
-        const __m256i p = dot_u8_i16(u[g], load32(y[i].qs + 128 * h + 32 * g));
-        const int s = 8 * h + 2 * g;
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sc[s], sc[s + 1])));
-      }
-    }
-    sum = combine_k(sum, hsum_i32(sumi) - offset, fp16_to_fp32(x[i].d), y[i].d);
-  }
-  return sum;
-}
-
-float vec_dot_iq4_xs_q8_k_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockIQ4_XS*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  const __m256i table = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    __m256i sumi = _mm256_setzero_si256();
-    for (int ib = 0; ib < QK_K / 32; ++ib) {
-      const __m256i q = _mm256_shuffle_epi8(table, unpack_nibbles(x[i].qs + 16 * ib));
-      const __m256i yv = load32(y[i].qs + 32 * ib);
-      const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, _mm256_set1_epi16(static_cast<int16_t>(iq4_xs_scale(x[i], ib)))));
-    }
-    sum = combine_k(sum, hsum_i32(sumi), fp16_to_fp32(x[i].d), y[i].d);
-  }
-  return sum;
 }
 
 // ---- activation quantizers ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Scalar reference dot products: the definition the AVX2 kernels are tested against. Quantized
-// kernels fold each block into the sum with block_combine.h, in block order.
+// kernels keep the eight f32 lanes of block_combine.h (the reference engine's AVX2 order).
 
 // No fused multiply-add anywhere in this file (see block_combine.h): the scalar results must be
 // the same in the default and the portable build.
@@ -44,215 +44,243 @@ float vec_dot_bf16_bf16_scalar(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
-float vec_dot_q4_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK4_0; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < QK4_0 / 2; ++j) {
-      sumi += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
-      sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
-    }
-    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
-  }
-  return sum;
-}
-
-float vec_dot_q4_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK4_1; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < QK4_1 / 2; ++j) {
-      sumi += (x[i].qs[j] & 0xF) * y[i].qs[j];
-      sumi += (x[i].qs[j] >> 4) * y[i].qs[j + QK4_1 / 2];
-    }
-    // The min contributes m * sum(a) = m * s, with s precomputed in the activation block.
-    sum = combine_q_1(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d), fp16_to_fp32(x[i].m),
-                      fp16_to_fp32(y[i].s));
-  }
-  return sum;
-}
-
-float vec_dot_q5_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK5_0; ++i) {
-    const uint32_t qh = q5_high_bits(x[i].qh);
-    int sumi = 0;
-    for (int j = 0; j < QK5_0 / 2; ++j) {
-      const int lo = static_cast<int>((x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
-      const int hi = static_cast<int>((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
-      sumi += lo * y[i].qs[j] + hi * y[i].qs[j + QK5_0 / 2];
-    }
-    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
-  }
-  return sum;
-}
-
-float vec_dot_q5_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ5_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK5_1; ++i) {
-    const uint32_t qh = q5_high_bits(x[i].qh);
-    int sumi = 0;
-    for (int j = 0; j < QK5_1 / 2; ++j) {
-      const int lo = static_cast<int>((x[i].qs[j] & 0xF) | (((qh >> j) & 1) << 4));
-      const int hi = static_cast<int>((x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-      sumi += lo * y[i].qs[j] + hi * y[i].qs[j + QK5_1 / 2];
-    }
-    sum = combine_q_1(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d), fp16_to_fp32(x[i].m),
-                      fp16_to_fp32(y[i].s));
-  }
-  return sum;
-}
-
-float vec_dot_q8_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK8_0; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < QK8_0; ++j) sumi += x[i].qs[j] * y[i].qs[j];
-    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
-  }
-  return sum;
-}
-
-float vec_dot_iq4_nl_q8_0_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockIQ4_NL*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK4_NL; ++i) {
-    int sumi = 0;
-    for (int j = 0; j < QK4_NL / 2; ++j) {
-      sumi += kIq4nlValues[x[i].qs[j] & 0xF] * y[i].qs[j];
-      sumi += kIq4nlValues[x[i].qs[j] >> 4] * y[i].qs[j + QK4_NL / 2];
-    }
-    sum = combine_q_0(sum, sumi, fp16_to_fp32(x[i].d), fp16_to_fp32(y[i].d));
-  }
-  return sum;
-}
-
-float vec_dot_q2_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ2_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  int8_t q[QK_K];
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    unpack_q2_k(x[i], q);
-    int isum = 0, summs = 0;
-    for (int s = 0; s < QK_K / 16; ++s) {
-      int d = 0;
-      for (int l = 0; l < 16; ++l) d += q[16 * s + l] * y[i].qs[16 * s + l];
-      isum += (x[i].scales[s] & 0xF) * d;
-      summs += (x[i].scales[s] >> 4) * y[i].bsums[s];
-    }
-    sum = combine_q2_k(sum, isum, summs, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i].d);
-  }
-  return sum;
-}
-
-float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ3_K*>(w);
-  const auto* y = static_cast<const BlockQ8_K*>(a);
-  int8_t q[QK_K], sc[16];
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n / QK_K; ++i) {
-    unpack_q3_k(x[i], q, sc);
-    int isum = 0;
-    for (int s = 0; s < QK_K / 16; ++s) {
-      int d = 0;
-      for (int l = 0; l < 16; ++l) d += q[16 * s + l] * y[i].qs[16 * s + l];
-      isum += sc[s] * d;
-    }
-    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
-  }
-  return sum;
-}
+// ---- 32-value blocks against Q8_0 / Q8_1 ------------------------------------------------------
+//
+// *_0 types: d = dx * dy, lanes as in block_combine.h, result hsum8.
+// *_1 types: the same lanes of the unsigned quants, plus summs = sum over blocks, in block order,
+// of (mx * sy) added after the lanes: result hsum8 + summs.
 
 namespace {
 
-// Shared by Q4_K and Q5_K: q in 0..31 per value, 8 (scale, min) pairs of 32 values.
-inline float dot_k4_superblock(float sum, const uint8_t* q, const uint8_t* scales, float d,
-                               float dmin, const BlockQ8_K& y) {
-  int isum = 0, summs = 0;
-  for (int s = 0; s < QK_K / 32; ++s) {
-    uint8_t sc, m;
-    k4_scale_min(s, scales, &sc, &m);
-    int dot = 0;
-    for (int l = 0; l < 32; ++l) dot += q[32 * s + l] * y.qs[32 * s + l];
-    isum += sc * dot;
-    summs += m * (y.bsums[2 * s] + y.bsums[2 * s + 1]);
+template <class XB, class Unpack>
+float dot_q_0(int64_t nb, const XB* x, const BlockQ8_0* y, Unpack unpack) {
+  float acc[8] = {};
+  int8_t q[32];
+  int32_t lane[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    unpack(x[i], q);
+    block_lanes(q, y[i].qs, lane);
+    lanes_fma(acc, fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), lane);
   }
-  return combine_k4(sum, isum, summs, d, dmin, y.d);
+  return hsum8(acc);
+}
+
+template <class XB, class Unpack>
+float dot_q_1(int64_t nb, const XB* x, const BlockQ8_1* y, Unpack unpack) {
+  float acc[8] = {};
+  float summs = 0.0f;
+  uint8_t q[32];
+  int32_t lane[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    unpack(x[i], q);
+    block_lanes(q, y[i].qs, lane);
+    // The min contributes m * sum(a) = m * s, with s precomputed in the activation block.
+    const float ms = fp16_to_fp32(x[i].m) * fp16_to_fp32(y[i].s);
+    summs = summs + ms;
+    lanes_fma(acc, fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), lane);
+  }
+  return hsum8(acc) + summs;
+}
+
+// Lane sums of a 256-value super-block: lane[l] = sum over chunks c and i < 4 of
+// sc[k / sub] * q[k] * y[k], k = 32c + 4l + i (sub = values per scale: 16 or 32).
+template <class Q, class S>
+inline void superblock_lanes(const Q* q, const S* sc, int sub, const int8_t* y, int32_t* lane) {
+  for (int l = 0; l < 8; ++l) lane[l] = 0;
+  for (int c = 0; c < QK_K / 32; ++c)
+    for (int l = 0; l < 8; ++l)
+      for (int i = 0; i < 4; ++i) {
+        const int k = 32 * c + 4 * l + i;
+        lane[l] += static_cast<int32_t>(sc[k / sub]) * static_cast<int32_t>(q[k]) * y[k];
+      }
 }
 
 }  // namespace
 
+// Q4_0 is the exception (block_combine.h): one f32 chain per row, block by block,
+// acc = fma(float(sumi), dx * dy, acc), the order of the reference engine's repacked Q4_0 kernels.
+float vec_dot_q4_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n / QK4_0; ++i) {
+    int32_t sumi = 0;
+    for (int j = 0; j < QK4_0 / 2; ++j) {
+      sumi += ((x[i].qs[j] & 0xF) - 8) * y[i].qs[j];
+      sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + QK4_0 / 2];
+    }
+    acc = std::fma(static_cast<float>(sumi), fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), acc);
+  }
+  return acc;
+}
+
+float vec_dot_q4_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
+  return dot_q_1(n / QK4_1, static_cast<const BlockQ4_1*>(w), static_cast<const BlockQ8_1*>(a),
+                 [](const BlockQ4_1& b, uint8_t* q) {
+                   for (int j = 0; j < 16; ++j) {
+                     q[j] = b.qs[j] & 0xF;
+                     q[j + 16] = b.qs[j] >> 4;
+                   }
+                 });
+}
+
+float vec_dot_q5_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
+  return dot_q_0(n / QK5_0, static_cast<const BlockQ5_0*>(w), static_cast<const BlockQ8_0*>(a),
+                 [](const BlockQ5_0& b, int8_t* q) {
+                   const uint32_t qh = q5_high_bits(b.qh);
+                   for (int j = 0; j < 16; ++j) {
+                     q[j] = static_cast<int8_t>(((b.qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16);
+                     q[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16);
+                   }
+                 });
+}
+
+float vec_dot_q5_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
+  return dot_q_1(n / QK5_1, static_cast<const BlockQ5_1*>(w), static_cast<const BlockQ8_1*>(a),
+                 [](const BlockQ5_1& b, uint8_t* q) {
+                   const uint32_t qh = q5_high_bits(b.qh);
+                   for (int j = 0; j < 16; ++j) {
+                     q[j] = static_cast<uint8_t>((b.qs[j] & 0xF) | (((qh >> j) & 1) << 4));
+                     q[j + 16] = static_cast<uint8_t>((b.qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+                   }
+                 });
+}
+
+float vec_dot_q8_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
+  return dot_q_0(n / QK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
+                 [](const BlockQ8_0& b, int8_t* q) { std::memcpy(q, b.qs, 32); });
+}
+
+float vec_dot_iq4_nl_q8_0_scalar(int64_t n, const void* w, const void* a) {
+  return dot_q_0(n / QK4_NL, static_cast<const BlockIQ4_NL*>(w), static_cast<const BlockQ8_0*>(a),
+                 [](const BlockIQ4_NL& b, int8_t* q) {
+                   for (int j = 0; j < 16; ++j) {
+                     q[j] = kIq4nlValues[b.qs[j] & 0xF];
+                     q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
+                   }
+                 });
+}
+
+// ---- K-quants against Q8_K -----------------------------------------------------------------------
+
+// Q2_K: d = dy * d_x, dmin = -dy * dmin_x. Per super-block, first the min lanes
+// acc[l] = fma(dmin, float(m[2l] * bsums[2l] + m[2l+1] * bsums[2l+1]), acc[l]), then the quant
+// lanes acc[l] = fma(d, float(lane[l]), acc[l]); result hsum8.
+float vec_dot_q2_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ2_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  int8_t q[QK_K], sc[16];
+  int32_t lane[8], mlane[8];
+  float acc[8] = {};
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    unpack_q2_k(x[i], q);
+    for (int s = 0; s < 16; ++s) sc[s] = static_cast<int8_t>(x[i].scales[s] & 0xF);
+    for (int l = 0; l < 8; ++l)
+      mlane[l] = (x[i].scales[2 * l] >> 4) * y[i].bsums[2 * l] + (x[i].scales[2 * l + 1] >> 4) * y[i].bsums[2 * l + 1];
+    superblock_lanes(q, sc, 16, y[i].qs, lane);
+    const float d = y[i].d * fp16_to_fp32(x[i].d);
+    const float dmin = -y[i].d * fp16_to_fp32(x[i].dmin);
+    lanes_fma(acc, dmin, mlane);
+    lanes_fma(acc, d, lane);
+  }
+  return hsum8(acc);
+}
+
+// Q3_K, Q6_K, IQ4_XS: d = dy * d_x; lanes of the signed quants times their signed scales.
+float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ3_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  int8_t q[QK_K], sc[16];
+  int32_t lane[8];
+  float acc[8] = {};
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    unpack_q3_k(x[i], q, sc);
+    superblock_lanes(q, sc, 16, y[i].qs, lane);
+    lanes_fma(acc, y[i].d * fp16_to_fp32(x[i].d), lane);
+  }
+  return hsum8(acc);
+}
+
+// Q4_K: d = dy * d_x, dmin = -dy * dmin_x. Quant lanes with the eight 6-bit scales; the mins go to
+// four more lanes: accm[m] = fma(dmin, float(mn[2m] * (b[4m] + b[4m+1]) + mn[2m+1] * (b[4m+2] +
+// b[4m+3])), accm[m]) with b the activation's bsums; result hsum8(acc) + hsum4(accm).
+// Q5_K: the same quant lanes; its mins are one integer per super-block, summs = summs + dmin *
+// float(sum_j mn[j] * (b[2j] + b[2j+1])), in block order; result hsum8(acc) + summs.
 float vec_dot_q4_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  uint8_t q[QK_K];
-  float sum = 0.0f;
+  uint8_t q[QK_K], sc[8], mn[8];
+  int32_t lane[8], mlane[4];
+  float acc[8] = {}, accm[4] = {};
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q4_k(x[i], q);
-    sum = dot_k4_superblock(sum, q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
+    for (int j = 0; j < 8; ++j) k4_scale_min(j, x[i].scales, &sc[j], &mn[j]);
+    superblock_lanes(q, sc, 32, y[i].qs, lane);
+    for (int m = 0; m < 4; ++m)
+      mlane[m] = mn[2 * m] * (y[i].bsums[4 * m] + y[i].bsums[4 * m + 1]) +
+                 mn[2 * m + 1] * (y[i].bsums[4 * m + 2] + y[i].bsums[4 * m + 3]);
+    const float d = y[i].d * fp16_to_fp32(x[i].d);
+    const float dmin = -y[i].d * fp16_to_fp32(x[i].dmin);
+    for (int m = 0; m < 4; ++m) accm[m] = std::fma(dmin, static_cast<float>(mlane[m]), accm[m]);
+    lanes_fma(acc, d, lane);
   }
-  return sum;
+  return hsum8(acc) + hsum4(accm);
 }
 
 float vec_dot_q5_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  uint8_t q[QK_K];
-  float sum = 0.0f;
+  uint8_t q[QK_K], sc[8], mn[8];
+  int32_t lane[8];
+  float acc[8] = {};
+  float summs = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q5_k(x[i], q);
-    sum = dot_k4_superblock(sum, q, x[i].scales, fp16_to_fp32(x[i].d), fp16_to_fp32(x[i].dmin), y[i]);
+    for (int j = 0; j < 8; ++j) k4_scale_min(j, x[i].scales, &sc[j], &mn[j]);
+    superblock_lanes(q, sc, 32, y[i].qs, lane);
+    int32_t msum = 0;
+    for (int j = 0; j < 8; ++j) msum += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+    const float d = y[i].d * fp16_to_fp32(x[i].d);
+    const float dmin = -y[i].d * fp16_to_fp32(x[i].dmin);
+    const float t = dmin * static_cast<float>(msum);
+    summs = summs + t;
+    lanes_fma(acc, d, lane);
   }
-  return sum;
+  return hsum8(acc) + summs;
 }
 
 float vec_dot_q6_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   int8_t q[QK_K];
-  float sum = 0.0f;
+  int32_t lane[8];
+  float acc[8] = {};
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q6_k(x[i], q);
-    int isum = 0;
-    for (int s = 0; s < QK_K / 16; ++s) {
-      int d = 0;
-      for (int l = 0; l < 16; ++l) d += q[16 * s + l] * y[i].qs[16 * s + l];
-      isum += x[i].scales[s] * d;
-    }
-    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
+    superblock_lanes(q, x[i].scales, 16, y[i].qs, lane);
+    lanes_fma(acc, y[i].d * fp16_to_fp32(x[i].d), lane);
   }
-  return sum;
+  return hsum8(acc);
 }
 
 float vec_dot_iq4_xs_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ4_XS*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
+  int8_t q[QK_K], sc[8];
+  int32_t lane[8];
+  float acc[8] = {};
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    int isum = 0;
-    for (int ib = 0; ib < QK_K / 32; ++ib) {
-      const uint8_t* qs = x[i].qs + 16 * ib;
-      const int8_t* q8 = y[i].qs + 32 * ib;
-      int dot = 0;
-      for (int j = 0; j < 16; ++j)
-        dot += kIq4nlValues[qs[j] & 0xF] * q8[j] + kIq4nlValues[qs[j] >> 4] * q8[j + 16];
-      isum += iq4_xs_scale(x[i], ib) * dot;
+    for (int ib = 0; ib < 8; ++ib) {
+      sc[ib] = static_cast<int8_t>(iq4_xs_scale(x[i], ib));
+      for (int j = 0; j < 16; ++j) {
+        q[32 * ib + j] = kIq4nlValues[x[i].qs[16 * ib + j] & 0xF];
+        q[32 * ib + j + 16] = kIq4nlValues[x[i].qs[16 * ib + j] >> 4];
+      }
     }
-    sum = combine_k(sum, isum, fp16_to_fp32(x[i].d), y[i].d);
+    superblock_lanes(q, sc, 32, y[i].qs, lane);
+    lanes_fma(acc, fp16_to_fp32(x[i].d) * y[i].d, lane);
   }
-  return sum;
+  return hsum8(acc);
 }
 
 }  // namespace agora

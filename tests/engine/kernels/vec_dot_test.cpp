@@ -83,6 +83,67 @@ TEST(VecDot, FastMatchesScalar) {
   }
 }
 
+TEST(VecDot, MultiTokenKernelsMatchSingleTokenBitForBit) {
+  // Batch invariance: a token's dot product must not depend on the other tokens of the tile.
+  std::mt19937 rng(11);
+  for (GgmlType t : kWeightTypes) {
+    const TypeOps& ops = type_ops(t);
+    if (!ops.vec_dot_multi) continue;
+    const GgmlType vdt = ops.vec_dot_type;
+    for (int64_t n : lengths(t)) {
+      const auto w = test::random_row(t, n, rng);
+      const size_t stride = row_size(vdt, n) + 64;  // padded rows: the stride is honoured
+      std::vector<uint8_t> act(stride * 8);
+      for (int k = 0; k < 8; ++k) {
+        auto x = test::random_floats(n, rng, k == 3 ? 1e-3f : 1.0f);
+        type_ops(vdt).from_float(x.data(), act.data() + k * stride, n);
+      }
+      for (int n_act = 1; n_act <= 8; ++n_act) {
+        std::vector<float> out(8, NAN);
+        ops.vec_dot_multi(n, w.data(), act.data(), stride, n_act, out.data());
+        for (int k = 0; k < n_act; ++k)
+          ASSERT_EQ(out[k], ops.vec_dot(n, w.data(), act.data() + k * stride))
+              << type_name(t) << " n=" << n << " n_act=" << n_act << " token " << k;
+        for (int k = n_act; k < 8; ++k) ASSERT_TRUE(std::isnan(out[k])) << "wrote past n_act";
+      }
+    }
+  }
+}
+
+TEST(VecDot, EightRowKernelsMatchSingleRowBitForBit) {
+  std::mt19937 rng(13);
+  for (GgmlType t : kWeightTypes) {
+    const TypeOps& ops = type_ops(t);
+    if (!ops.vec_dot_rows8) continue;
+    const GgmlType vdt = ops.vec_dot_type;
+    for (int64_t n : lengths(t)) {
+      const size_t ws = row_size(t, n) + 18;  // an odd padding: unaligned rows
+      std::vector<uint8_t> w(ws * 8);
+      for (int r = 0; r < 8; ++r) {
+        const auto row = test::random_row(t, n, rng);
+        std::copy(row.begin(), row.end(), w.begin() + r * ws);
+      }
+      const size_t as = row_size(vdt, n);
+      std::vector<uint8_t> act(as * 8);
+      for (int k = 0; k < 8; ++k) {
+        auto x = test::random_floats(n, rng);
+        type_ops(vdt).from_float(x.data(), act.data() + k * as, n);
+      }
+      for (int n_act = 1; n_act <= 8; ++n_act) {
+        const size_t os = 11;
+        std::vector<float> out(os * 8, NAN);
+        ops.vec_dot_rows8(n, w.data(), ws, act.data(), as, n_act, out.data(), os);
+        for (int k = 0; k < n_act; ++k)
+          for (int r = 0; r < 8; ++r)
+            ASSERT_EQ(out[k * os + r], ops.vec_dot(n, w.data() + r * ws, act.data() + k * as))
+                << type_name(t) << " n=" << n << " n_act=" << n_act << " token " << k << " row " << r;
+        for (int k = n_act; k < 8; ++k)
+          for (size_t r = 0; r < os; ++r) ASSERT_TRUE(std::isnan(out[k * os + r])) << "wrote past n_act";
+      }
+    }
+  }
+}
+
 TEST(VecDot, FastActivationQuantizersAreByteExact) {
   std::mt19937 rng(9);
   for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q8_K}) {
