@@ -8,15 +8,6 @@
 #include "platform/openai/chat_request.h"
 #include "platform/openai/completion_request.h"
 
-// TODO(fuzz-link): tests/fuzz/CMakeLists.txt links fuzz targets with agora_engine only; until it
-// links this one with agora_platform, the parser sources (which need nothing beyond the engine
-// and nlohmann_json) are compiled into the target directly.
-#include "platform/api_error.cpp"
-#include "platform/openai/chat_request.cpp"
-#include "platform/openai/completion_request.cpp"
-#include "platform/openai/generation_options.cpp"
-#include "platform/openai/json_body.cpp"
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace agora::platform;
   static const ServerLimits limits;
