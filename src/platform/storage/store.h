@@ -151,6 +151,12 @@ class Store : public ConversationStore {
   // Replaces status, step_details, last_error, usage and the status timestamps.
   virtual StoreResult<RunStep> update_run_step(const Owner& owner, const RunStep& step) = 0;
 
+  // ---- run loop sweeps (act for no tenant, like crash recovery) -------------------------------
+  // Runs in `status`, oldest first, at most `limit`: the run loop picks up queued runs at start.
+  virtual StoreResult<std::vector<RunRef>> find_runs_by_status(RunStatus status, int limit) = 0;
+  // Runs waiting in requires_action whose expires_at is at or before `now`, oldest first.
+  virtual StoreResult<std::vector<RunRef>> find_expired_runs(Timestamp now, int limit) = 0;
+
   // ---- operations ---------------------------------------------------------------------------
   // Call once at server start, before serving, while holding the data-directory lock
   // (data_dir_lock.h): settles every run a crash left queued/in_progress/cancelling, and removes

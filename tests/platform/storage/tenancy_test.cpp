@@ -212,6 +212,8 @@ TEST_F(Tenancy, EveryPreparedStatementOnOwnedTablesCarriesTheOwner) {
   for (const auto& [name, probe] : probes()) probe(*store_, b_, world_, b_thread_);
   expect_untouched(*store_, a_, world_);
   ASSERT_TRUE(store_->recover_after_crash(RecoveryPolicy::fail).ok());
+  ASSERT_TRUE(store_->find_runs_by_status(RunStatus::queued, 10).ok());
+  ASSERT_TRUE(store_->find_expired_runs(0, 10).ok());
   const std::regex owned(R"(\b(FROM|INTO|UPDATE)\s+(files|assistants|threads|messages|runs|run_steps)\b)");
   const std::vector<std::string> recovery_sweeps = {
       "SELECT id FROM files",
@@ -221,6 +223,8 @@ TEST_F(Tenancy, EveryPreparedStatementOnOwnedTablesCarriesTheOwner) {
       "UPDATE runs SET status = 'cancelled'",
       "UPDATE runs SET status = 'queued'",
       "UPDATE runs SET status = 'failed'",
+      // The run loop's sweeps: references only; everything after goes through owner-scoped calls.
+      "SELECT owner_id, thread_id, id FROM runs WHERE status",
   };
   int checked = 0;
   for (const std::string& sql : store_->prepared_sql()) {

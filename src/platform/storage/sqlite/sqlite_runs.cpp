@@ -279,6 +279,40 @@ StoreResult<RunStep> SqliteStore::update_run_step(const Owner& owner, const RunS
   return read_run_step(owner, s.thread_id, s.run_id, s.id);
 }
 
+// ---- run loop sweeps ------------------------------------------------------------------------
+// Global by design (the run loop and the expiry sweeper act for no tenant); they only return
+// references, and every later read or write goes through the owner-scoped calls above.
+
+namespace {
+StoreResult<std::vector<RunRef>> read_refs(Db& db, Stmt& s) {
+  std::vector<RunRef> out;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(RunRef{s.text(0), s.text(1), s.text(2)});
+  if (rc != SQLITE_DONE) return db.error(rc, "cannot list runs");
+  return out;
+}
+}  // namespace
+
+StoreResult<std::vector<RunRef>> SqliteStore::find_runs_by_status(RunStatus status, int limit) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->prepare("SELECT owner_id, thread_id, id FROM runs WHERE status = ? ORDER BY seq LIMIT ?");
+  if (!stmt) return stmt.status();
+  StmtUse use(*stmt);
+  use->bind_all(to_string(status), static_cast<int64_t>(limit));
+  return read_refs(*db_, *use);
+}
+
+StoreResult<std::vector<RunRef>> SqliteStore::find_expired_runs(Timestamp now, int limit) {
+  std::lock_guard lock(mu_);
+  auto stmt = db_->prepare(
+      "SELECT owner_id, thread_id, id FROM runs WHERE status = 'requires_action' AND expires_at IS NOT NULL "
+      "AND expires_at <= ? ORDER BY seq LIMIT ?");
+  if (!stmt) return stmt.status();
+  StmtUse use(*stmt);
+  use->bind_all(now, static_cast<int64_t>(limit));
+  return read_refs(*db_, *use);
+}
+
 // ---- crash recovery -------------------------------------------------------------------------
 
 StoreResult<RecoveryReport> SqliteStore::recover_after_crash(RecoveryPolicy policy) {

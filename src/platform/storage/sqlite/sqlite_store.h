@@ -85,6 +85,10 @@ class SqliteStore final : public Store {
                                             const std::string& run_id, const PageRequest& page) override;
   StoreResult<RunStep> update_run_step(const Owner& owner, const RunStep& step) override;
 
+  // run loop sweeps
+  StoreResult<std::vector<RunRef>> find_runs_by_status(RunStatus status, int limit) override;
+  StoreResult<std::vector<RunRef>> find_expired_runs(Timestamp now, int limit) override;
+
   // conversations, responses, sessions, key names, modes (sqlite_conversations.cpp)
   StoreResult<Conversation> create_conversation(const Owner& owner, const Conversation& draft,
                                                 const std::vector<ConversationItem>& items) override;
