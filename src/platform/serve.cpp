@@ -180,6 +180,7 @@ int run_serve(const ServeOptions& o) {
   server.run();
   signals.cancel();
   // Backends first: their last events are posted to the (stopped) io_context, which must exist.
+  stateful->stop_background();  // the run loop's turns end while their backends still exist
   for (const auto& m : reg.value()->all()) m->backend.reset();
   stateful.reset();  // after the backends: their last events end the responses still running
   std::fprintf(stderr, "agora serve: drained, exiting\n");

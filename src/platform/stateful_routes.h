@@ -14,6 +14,10 @@ namespace agora::platform {
 class StatefulRoutes {
  public:
   virtual ~StatefulRoutes() = default;
+  // Stops background work that drives the backends (the Assistants run loop: its turns end and
+  // their runs fail, none is left in_progress). run_serve calls it once the server has drained,
+  // before the backends go.
+  virtual void stop_background() {}
 };
 
 std::unique_ptr<StatefulRoutes> register_stateful_routes(http::Router& router, PlatformContext& ctx);
