@@ -146,3 +146,72 @@ test('cancel a run waiting for tool outputs; cancelling a finished run is a 400'
   assert.equal(cancelled.status, 'cancelled');
   await assert.rejects(alice.beta.threads.runs.cancel(thread.id, run.id), (e) => e instanceof OpenAI.BadRequestError);
 });
+
+test('kill -9 during a streaming run: after restart the run is failed, never left in_progress', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-asst-kill-'));
+  try {
+    let s = await startServer(['--no-auth', '--data-dir', dir]);
+    let client = new OpenAI({ baseURL: s.baseURL, apiKey: 'x', maxRetries: 0 });
+    const asst = await client.beta.assistants.create({ model: MODEL });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Once upon a time' }] });
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: asst.id });
+    let runId = null;
+    await new Promise((resolve) => {
+      stream.on('event', (e) => {
+        if (e.event === 'thread.run.created') runId = e.data.id;
+        if (e.event === 'thread.message.delta') resolve();
+      });
+      stream.on('error', resolve);
+      stream.on('end', resolve);
+    });
+    s.proc.kill('SIGKILL');
+    await new Promise((r) => s.proc.on('exit', r));
+    assert.ok(runId);
+    s = await startServer(['--no-auth', '--data-dir', dir]);
+    client = new OpenAI({ baseURL: s.baseURL, apiKey: 'x', maxRetries: 0 });
+    const run = await client.beta.threads.runs.retrieve(thread.id, runId);
+    assert.ok(['failed', 'completed'].includes(run.status), run.status);
+    if (run.status === 'failed') assert.match(run.last_error.message, /restarted/);
+    for (const m of (await client.beta.threads.messages.list(thread.id)).data) assert.notEqual(m.status, 'in_progress');
+    for (const st of (await client.beta.threads.runs.steps.list(thread.id, runId)).data) assert.notEqual(st.status, 'in_progress');
+    // The thread takes a new run.
+    const again = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: asst.id, max_completion_tokens: 4 }, { pollIntervalMs: 50 });
+    assert.equal(again.status, 'incomplete');
+    assert.equal(again.incomplete_details.reason, 'max_completion_tokens');
+    assert.equal(await s.stop(), 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('soak: 50 concurrent clients x 20 create-thread-and-run cycles, all runs terminal', { timeout: 300000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-asst-soak-'));
+  try {
+    const s = await startServer(['--no-auth', '--data-dir', dir]);
+    const client = new OpenAI({ baseURL: s.baseURL, apiKey: 'x', maxRetries: 0 });
+    const asst = await client.beta.assistants.create({ model: MODEL });
+    const clients = Number(process.env.AGORA_SOAK_CLIENTS ?? 50), cycles = Number(process.env.AGORA_SOAK_CYCLES ?? 20);
+    const statuses = {};
+    const one = async () => {
+      for (let i = 0; i < cycles; i++) {
+        const run = await client.beta.threads.createAndRunPoll({
+          assistant_id: asst.id, max_completion_tokens: 3,
+          thread: { messages: [{ role: 'user', content: `hello ${i}` }] },
+        }, { pollIntervalMs: 25 });
+        statuses[run.status] = (statuses[run.status] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: clients }, one));
+    assert.deepEqual(Object.keys(statuses), ['incomplete'], JSON.stringify(statuses));
+    assert.equal(statuses.incomplete, clients * cycles);
+    assert.equal(await s.stop(), 0);
+    const integrity = execFileSync('sqlite3', [path.join(dir, 'agora.db'), 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim();
+    assert.equal(integrity, 'ok');
+    const active = execFileSync('sqlite3', [path.join(dir, 'agora.db'),
+      "SELECT count(*) FROM runs WHERE status IN ('queued','in_progress','cancelling')"], { encoding: 'utf8' }).trim();
+    assert.equal(active, '0');
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'files')).filter((f) => !f.startsWith('.')), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
