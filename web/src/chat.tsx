@@ -60,6 +60,7 @@ const MessageView = memo(function MessageView({ m, conv, index, isLast }: { m: M
     <div class={'msg assistant' + (m.status === 'streaming' ? ' streaming' : '')} data-testid="message-assistant" data-status={m.status} data-response-id={m.responseId}>
       <div class="md"><Markdown text={m.text} />{m.status === 'streaming' && <span class="cursor" aria-hidden="true" />}</div>
       {m.status === 'stopped' && <div class="note">Stopped</div>}
+      {m.status === 'done' && m.truncated && <div class="note">Incomplete: the reply reached the length limit</div>}
       {m.status === 'error' && <div class="note err">{m.error || 'Something went wrong.'}</div>}
       {m.status !== 'streaming' && (
         <div class="actions">

@@ -13,6 +13,7 @@ export type MsgStatus = 'done' | 'streaming' | 'stopped' | 'error';
 export interface Msg {
   key: string; role: 'user' | 'assistant'; text: string; status: MsgStatus;
   itemId?: string; responseId?: string; error?: string; stats?: Stats;
+  truncated?: boolean;  // the reply ended at the length limit (response status "incomplete")
 }
 export interface Stats { usage?: Usage; ms?: number; ttftMs?: number; model?: string }
 export interface Conv {
@@ -227,7 +228,7 @@ function toMsg(it: MessageItem, stats: Record<string, Stats>): Msg | null {
   if (it.type !== 'message' || (it.role !== 'user' && it.role !== 'assistant')) return null;
   return {
     key: newKey(), role: it.role as 'user' | 'assistant', text: textOf(it), itemId: it.id,
-    status: it.status === 'incomplete' ? 'stopped' : 'done', stats: stats[it.id],
+    status: 'done', truncated: it.status === 'incomplete', stats: stats[it.id],
   };
 }
 
@@ -393,7 +394,8 @@ function finishResponse(c: Conv, asst: Msg, f: Follow, model: string) {
     const msgOut = r.output.find((o) => o.type === 'message');
     if (msgOut?.id) asst.itemId = msgOut.id;
     if (r.status === 'completed') asst.status = 'done';
-    else if (r.status === 'cancelled' || r.status === 'incomplete') asst.status = 'stopped';
+    else if (r.status === 'incomplete') { asst.status = 'done'; asst.truncated = true; }
+    else if (r.status === 'cancelled') asst.status = 'stopped';
     else { asst.status = 'error'; asst.error = r.error?.message || asst.error || 'The response failed.'; }
     const genMs = f.tFirst ? f.tLast - f.tFirst : undefined;
     asst.stats = { usage: r.usage || undefined, ms: genMs, ttftMs: f.tFirst ? f.tFirst - f.t0 : undefined, model: r.model || model };
