@@ -106,6 +106,8 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
             int64_t o = b;
             for (; o + 8 <= e; o += 8) {
               const uint8_t* wr = wdata + static_cast<size_t>(o) * w_row;
+              // The next group's eight rows are requested while this one is computed.
+              if (t0 == 0 && o + 16 <= e) prefetch_row(wr + 8 * w_row, 8 * w_row);
               for (int64_t t = t0; t < t1; t += kMultiTokens) {
                 const int nt = static_cast<int>(std::min<int64_t>(kMultiTokens, t1 - t));
                 rows8(n_in, wr, w_row, act + static_cast<size_t>(t) * act_row, act_row, nt,
