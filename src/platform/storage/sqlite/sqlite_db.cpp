@@ -1,6 +1,9 @@
 #include "platform/storage/sqlite/sqlite_db.h"
 
+#include <chrono>
+#include <random>
 #include <string>
+#include <thread>
 
 namespace agora::storage::sqlite {
 
@@ -40,11 +43,22 @@ StoreResult<std::unique_ptr<Db>> Db::open(const std::string& path, bool create, 
     return status_from_sqlite(rc, raw, "cannot open " + path);
   }
   sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  db->busy_timeout_ms_ = busy_timeout_ms;
+  sqlite3_busy_handler(raw, &Db::on_busy, db.get());
   // journal_mode=WAL is persistent in the file; the others are per connection.
   if (auto st = db->exec("PRAGMA journal_mode=WAL", "cannot enable WAL"); !st.ok()) return st;
   if (auto st = db->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", "cannot set pragmas"); !st.ok()) return st;
   return db;
+}
+
+int Db::on_busy(void* self, int count) {
+  auto* db = static_cast<Db*>(self);
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (count == 0) db->busy_started_ns_ = now;
+  if (now - db->busy_started_ns_ >= static_cast<int64_t>(db->busy_timeout_ms_) * 1000000) return 0;  // give up: SQLITE_BUSY
+  thread_local std::minstd_rand rng(std::random_device{}());
+  std::this_thread::sleep_for(std::chrono::microseconds(200 + rng() % 800));
+  return 1;
 }
 
 StoreStatus Db::exec(const char* sql, std::string_view what) {

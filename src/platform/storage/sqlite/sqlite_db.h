@@ -115,6 +115,12 @@ class Db {
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
+  // Busy handler: short, jittered sleeps until the timeout. SQLite's default handler backs off
+  // to 100 ms sleeps, so a writer that commits continuously (a busy server) can starve another
+  // process (agora admin) until the timeout; retrying every millisecond wins a gap between commits.
+  static int on_busy(void* self, int count);
+  int busy_timeout_ms_ = 0;
+  int64_t busy_started_ns_ = 0;
   std::unique_ptr<sqlite3, DbCloser> db_;
   struct Cached {
     std::unique_ptr<sqlite3_stmt, StmtFinalizer> handle;
