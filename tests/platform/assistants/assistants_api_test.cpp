@@ -342,7 +342,8 @@ TEST(AssistantsApi, CancelInProgressAndExpiry) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   json c = s.ok("POST", "/v1/threads/" + tid + "/runs/" + rid + "/cancel");
-  EXPECT_EQ(c["status"], "cancelling");
+  // "cancelling" until the worker stops the turn; on a loaded machine it may already have.
+  EXPECT_TRUE(c["status"] == "cancelling" || c["status"] == "cancelled") << c.dump();
   json done = s.wait_run(tid, rid);
   EXPECT_EQ(done["status"], "cancelled") << done.dump();
   json msgs = s.ok("GET", "/v1/threads/" + tid + "/messages?run_id=" + rid);
