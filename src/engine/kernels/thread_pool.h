@@ -3,6 +3,11 @@
 // parallel_for(n, fn) splits [0, n) into contiguous chunks, runs fn(begin, end) on the pool
 // and returns when all chunks are done. Not reentrant: one job at a time per pool (the engine
 // owns one pool and calls it from its single compute thread). No allocation per job.
+//
+// Hand-off is by spinning: a decode step runs ~100 short jobs (one per matrix product), and a
+// condition-variable wake-up costs tens to hundreds of microseconds each on a VM. Workers spin on
+// the job counter for a while after each job (kSpin) and only then sleep; the caller spins for
+// the workers to finish.
 #pragma once
 
 #include <atomic>
@@ -40,10 +45,11 @@ class ThreadPool {
   int n_threads_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
-  std::condition_variable cv_start_, cv_done_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::condition_variable cv_start_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<int> sleeping_{0};
+  std::atomic<bool> stop_{false};
   // current job
   Trampoline job_fn_ = nullptr;
   void* job_ctx_ = nullptr;
