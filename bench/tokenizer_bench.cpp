@@ -42,8 +42,7 @@ std::string read_all(const std::string& path) {
 
 std::string testdata_dir() {
   if (const char* env = std::getenv("AGORA_TESTDATA")) return env;
-  for (const char* c : {"../shared/testdata", "../../shared/testdata", "../../../shared/testdata",
-                        "/work/shared/testdata"}) {
+  for (const char* c : {"../shared/testdata", "../../shared/testdata", "../../../shared/testdata"}) {
     if (std::filesystem::exists(c)) return c;
   }
   return "../shared/testdata";

@@ -135,6 +135,22 @@ Status Scheduler::build_grammar_vocab() {
   return {};
 }
 
+// Admission control and hand-off to the engine thread (shared by generate and embed).
+Result<std::shared_ptr<RequestHandle>> Scheduler::enqueue(std::shared_ptr<Req> r) {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->shutting_down || shared_->stop) return Status(ErrorCode::unavailable, "the server is shutting down");
+    if (shared_->n_queued >= params_.max_queue)
+      return Status(ErrorCode::resource_exhausted, "too many requests are waiting (" + std::to_string(shared_->n_queued) + ")");
+    ++shared_->n_pending;
+    ++shared_->n_queued;
+    shared_->engine_idle = false;
+    shared_->incoming.push_back(r);
+    shared_->cv.notify_one();
+  }
+  return std::shared_ptr<RequestHandle>(std::move(r));
+}
+
 Result<std::shared_ptr<RequestHandle>> Scheduler::generate(GenerateParams gp, EventSink sink) {
   const int64_t nv = model_.params().n_vocab;
   if (!model_.params().generative())
@@ -167,18 +183,7 @@ Result<std::shared_ptr<RequestHandle>> Scheduler::generate(GenerateParams gp, Ev
   r->detok = std::make_unique<Detokenizer>(vocab_);
   r->gp = std::move(gp);
   r->t_submit = Clock::now();
-  {
-    std::lock_guard<std::mutex> lock(shared_->mu);
-    if (shared_->shutting_down || shared_->stop) return Status(ErrorCode::unavailable, "the server is shutting down");
-    if (shared_->n_queued >= params_.max_queue)
-      return Status(ErrorCode::resource_exhausted, "too many requests are waiting (" + std::to_string(shared_->n_queued) + ")");
-    ++shared_->n_pending;
-    ++shared_->n_queued;
-    shared_->engine_idle = false;
-    shared_->incoming.push_back(r);
-    shared_->cv.notify_one();
-  }
-  return std::shared_ptr<RequestHandle>(r);
+  return enqueue(std::move(r));
 }
 
 Result<std::shared_ptr<RequestHandle>> Scheduler::embed(EmbedParams ep, EmbedSink sink) {
@@ -198,18 +203,7 @@ Result<std::shared_ptr<RequestHandle>> Scheduler::embed(EmbedParams ep, EmbedSin
   r->ep = std::move(ep);
   r->esink = std::move(sink);
   r->t_submit = Clock::now();
-  {
-    std::lock_guard<std::mutex> lock(shared_->mu);
-    if (shared_->shutting_down || shared_->stop) return Status(ErrorCode::unavailable, "the server is shutting down");
-    if (shared_->n_queued >= params_.max_queue)
-      return Status(ErrorCode::resource_exhausted, "too many requests are waiting (" + std::to_string(shared_->n_queued) + ")");
-    ++shared_->n_pending;
-    ++shared_->n_queued;
-    shared_->engine_idle = false;
-    shared_->incoming.push_back(r);
-    shared_->cv.notify_one();
-  }
-  return std::shared_ptr<RequestHandle>(r);
+  return enqueue(std::move(r));
 }
 
 BackendStats Scheduler::stats() const {

@@ -78,6 +78,7 @@ class Scheduler final : public Backend {
   struct Req;
   struct Shared;
   Scheduler(const Model& m, const Vocab& v, SchedulerParams p) : model_(m), vocab_(v), params_(p) {}
+  Result<std::shared_ptr<RequestHandle>> enqueue(std::shared_ptr<Req> r);
   void loop();
   bool step();  // one engine step; false when there was nothing to do
   void admit();
