@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
 [ -f ../../web/dist/index.html ] || (cd ../../web && { [ -d node_modules/vite ] || npm ci --no-audit --no-fund; } && npm run build)
-exec node --test --test-concurrency=1 --test-timeout=180000 size.test.mjs chat.test.mjs auth.test.mjs "$@"
+exec node --test --test-concurrency=1 --test-timeout=180000 --test-force-exit size.test.mjs chat.test.mjs auth.test.mjs "$@"

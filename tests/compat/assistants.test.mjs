@@ -201,7 +201,16 @@ test('soak: 50 concurrent clients x 20 create-thread-and-run cycles, all runs te
         statuses[run.status] = (statuses[run.status] ?? 0) + 1;
       }
     };
-    await Promise.all(Array.from({ length: clients }, one));
+    // A stuck run would leave its poller waiting forever: fail with the count instead.
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`soak not finished after 240 s: ${JSON.stringify(statuses)}`)), 240000);
+    });
+    try {
+      await Promise.race([Promise.all(Array.from({ length: clients }, one)), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
     assert.deepEqual(Object.keys(statuses), ['incomplete'], JSON.stringify(statuses));
     assert.equal(statuses.incomplete, clients * cycles);
     assert.equal(await s.stop(), 0);

@@ -10,6 +10,11 @@ export const root = path.resolve(here, '../..');
 export const testdata = process.env.AGORA_TESTDATA ?? path.resolve(root, '../shared/testdata');
 export const bin = process.env.AGORA_BIN ?? path.join(root, 'build', process.env.AGORA_PRESET ?? 'release', 'agora');
 
+// Servers still running when the test process ends (a test that timed out or threw before its
+// stop()) are killed with it, so they never keep the runner, or CI, waiting.
+const running = new Set();
+process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
+
 export async function startServer(extraArgs = []) {
   const args = ['serve', '--port', '0', '--threads', '1',
     '--model', path.join(testdata, 'models/rand-qwen2.gguf'),
@@ -21,6 +26,8 @@ export async function startServer(extraArgs = []) {
     args.push('--data-dir', dataDir);
   }
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
   let log = '';
   const port = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('agora serve did not start:\n' + log)), 30000);

@@ -118,6 +118,10 @@ class RunLoop::Execution {
 };
 
 bool RunLoop::Execution::update(Run next) {
+  // What a client acts on (a terminal state, a request for tool outputs) waits for the disk, and
+  // with it every deferred write of this run before it.
+  const bool settles = storage::is_terminal(next.status) || next.status == RunStatus::requires_action;
+  storage::DurabilityScope durability(settles ? storage::Durability::acknowledged : storage::DurabilityScope::current());
   auto r = store_.update_run(owner_, next, run_.status);
   if (r) {
     run_ = std::move(r.value());
@@ -172,6 +176,7 @@ void RunLoop::Execution::settle_cancelled() {
     next.required_action.reset();
     next.expires_at.reset();
     next.usage = totals_.to_json().dump();
+    storage::DurabilityScope durability(storage::Durability::acknowledged);
     auto r = store_.update_run(owner_, next, RunStatus::cancelling);
     if (r) {
       run_ = std::move(r.value());
@@ -555,6 +560,9 @@ void RunLoop::worker() {
 }
 
 void RunLoop::execute(const Job& job) {
+  // A run's progress (claimed, message and step records, deltas) commits without waiting for the
+  // disk; Execution::update makes the states a client acts on durable (store.h, Durability).
+  storage::DurabilityScope durability(storage::Durability::deferred);
   const Owner owner(job.ref.owner_id);
   auto active = register_active(job.ref.run_id);
   struct Unregister {

@@ -11,7 +11,9 @@
 //   queries filter by it. Another owner's id is indistinguishable from a missing id (not_found).
 // - A call that returns ok has committed durably (SQLite: WAL + synchronous=FULL). A call that
 //   returns an error has changed nothing visible; it never reports success for a write that did
-//   not persist (disk full, I/O error → unavailable).
+//   not persist (disk full, I/O error → unavailable). The one relaxation is opt-in per thread:
+//   writes made under a DurabilityScope(Durability::deferred) (see below) are atomic and
+//   crash-consistent but do not wait for the disk.
 // - Creates assign `id` and `created_at` (and `owner_id`) themselves; what the caller put there
 //   is ignored. Updates replace the mutable fields of the stored object with the given ones.
 // - Run status changes are compare-and-set against the status the caller last read, and must be
@@ -34,6 +36,29 @@
 #include "platform/storage/store_status.h"
 
 namespace agora::storage {
+
+// How a write commits. `acknowledged` (the default) waits until the write is on disk: anything a
+// client is told succeeded. `deferred` commits without waiting for the disk (SQLite: that
+// transaction runs with synchronous=NORMAL; PostgreSQL: synchronous_commit=off): it is atomic and
+// survives a killed process, a power loss may drop it but never tears it, and the next
+// acknowledged write makes it durable too (the log is ordered). For internal progress nobody has
+// been promised, such as a run's intermediate states: a run loop then pays one disk sync per run
+// instead of one per step, which is what lets it keep up on disks with slow flushes.
+enum class Durability { acknowledged, deferred };
+
+// Sets the durability of this thread's writes for the scope's lifetime (scopes nest).
+class DurabilityScope {
+ public:
+  explicit DurabilityScope(Durability d) : saved_(current_) { current_ = d; }
+  ~DurabilityScope() { current_ = saved_; }
+  DurabilityScope(const DurabilityScope&) = delete;
+  DurabilityScope& operator=(const DurabilityScope&) = delete;
+  static Durability current() { return current_; }
+
+ private:
+  Durability saved_;
+  static thread_local inline Durability current_ = Durability::acknowledged;
+};
 
 // An upload in progress (Store::begin_file). write() streams bytes to disk; commit() makes them
 // durable and then commits the row; destroying it uncommitted discards everything.

@@ -134,6 +134,31 @@ TEST_F(StorageFaults, DatabaseWriteAndSyncFaultsFailCleanlyAndHeal) {
   EXPECT_EQ(store_->list_assistants(owner_, {})->items.size(), 0u);
 }
 
+// Deferred writes (a run's progress) commit without a disk sync, and only inside their scope:
+// with every fsync failing, a deferred write succeeds, the acknowledged write right after it (an
+// autocommit statement and a transaction alike) still waits for the disk and so fails.
+TEST_F(StorageFaults, DeferredDurabilityNeverLeaksIntoAcknowledgedWrites) {
+  plan_->sync_errno = EIO;
+  {
+    DurabilityScope deferred(Durability::deferred);
+    auto m = store_->create_message(owner_, text_message("progress", thread_));
+    EXPECT_TRUE(m.ok()) << m.status().message();
+    EXPECT_TRUE(store_->create_thread(owner_, Thread{}, {text_message("x")}).ok());
+    {
+      DurabilityScope acked(Durability::acknowledged);
+      EXPECT_EQ(store_->create_message(owner_, text_message("acked", thread_)).code(), StoreErrc::unavailable);
+    }
+  }
+  EXPECT_EQ(store_->create_message(owner_, text_message("acked", thread_)).code(), StoreErrc::unavailable);
+  EXPECT_EQ(store_->create_thread(owner_, Thread{}, {text_message("y")}).code(), StoreErrc::unavailable);
+  plan_->sync_errno = 0;
+  // Once the disk works, the next acknowledged write makes the deferred ones durable with it.
+  EXPECT_TRUE(store_->create_message(owner_, text_message("after", thread_)).ok());
+  open();
+  EXPECT_TRUE(store_->check_integrity().ok());
+  EXPECT_GE(message_ids().size(), 2u);
+}
+
 TEST_F(StorageFaults, RunTransitionsUnderFaultsKeepTheirLastCommittedState) {
   auto asst = store_->create_assistant(owner_, sample_assistant());
   auto run = store_->create_run(owner_, sample_run(thread_, asst->id));

@@ -1,5 +1,7 @@
 #include "platform/storage/sqlite/sqlite_db.h"
 
+#include "platform/storage/store.h"
+
 #include <chrono>
 #include <random>
 #include <string>
@@ -92,6 +94,17 @@ std::vector<std::string> Db::prepared_sql() const {
 }
 
 StoreStatus Db::run(Stmt& s, std::string_view what) {
+  // A write outside a Transaction commits on its own: with this thread's durability, and the
+  // connection goes back to waiting for the disk right after.
+  const bool relax = !in_transaction() && DurabilityScope::current() == Durability::deferred &&
+                     !sqlite3_stmt_readonly(s.raw());
+  if (relax) {
+    if (auto st = set_wait_for_disk(false); !st.ok()) return st;
+  }
+  struct Restore {
+    Db* db;
+    ~Restore() { if (db) (void)db->set_wait_for_disk(true); }
+  } restore{relax ? this : nullptr};
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
   }
@@ -108,9 +121,19 @@ Transaction::~Transaction() {
   // Roll back whatever is open: after a failed statement or COMMIT SQLite may or may not have
   // rolled back already; ROLLBACK on an autocommit connection is simply skipped.
   if (db_.in_transaction()) sqlite3_exec(db_.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+  // Statements outside a Transaction (autocommit) always wait for the disk.
+  (void)db_.set_wait_for_disk(true);
+}
+
+StoreStatus Db::set_wait_for_disk(bool full) {
+  if (full == sync_full_) return {};
+  auto st = exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", "cannot set synchronous");
+  if (st.ok()) sync_full_ = full;
+  return st;
 }
 
 StoreStatus Transaction::begin() {
+  if (auto st = db_.set_wait_for_disk(DurabilityScope::current() == Durability::acknowledged); !st.ok()) return st;
   auto st = db_.exec("BEGIN IMMEDIATE", "cannot begin a write transaction");
   open_ = st.ok();
   return st;

@@ -112,6 +112,9 @@ class Db {
   bool in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }
   sqlite3* raw() const { return db_.get(); }
   StoreStatus error(int rc, std::string_view what) const { return status_from_sqlite(rc, db_.get(), what); }
+  // Sets synchronous=FULL (wait for the disk at COMMIT) or NORMAL (WAL: no sync at COMMIT) for
+  // the next transactions; a no-op when already set.
+  StoreStatus set_wait_for_disk(bool full);
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}
@@ -121,6 +124,7 @@ class Db {
   static int on_busy(void* self, int count);
   int busy_timeout_ms_ = 0;
   int64_t busy_started_ns_ = 0;
+  bool sync_full_ = true;
   std::unique_ptr<sqlite3, DbCloser> db_;
   struct Cached {
     std::unique_ptr<sqlite3_stmt, StmtFinalizer> handle;
@@ -131,6 +135,8 @@ class Db {
 
 // A write transaction (BEGIN IMMEDIATE: take the write lock up front, so two writers wait on
 // the busy timeout instead of deadlocking on a lock upgrade). Rolls back unless committed.
+// Commits with the calling thread's Durability (store.h): acknowledged unless a deferred
+// DurabilityScope is open.
 class Transaction {
  public:
   explicit Transaction(Db& db) : db_(db) {}
@@ -139,7 +145,7 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   StoreStatus begin();
-  // ok only when COMMIT succeeded, i.e. the transaction is durable.
+  // ok only when COMMIT succeeded, i.e. the transaction is durable (or, deferred, committed).
   StoreStatus commit();
 
  private:
