@@ -16,6 +16,7 @@ Result<std::unique_ptr<Model>> Model::from_file(std::unique_ptr<GgufFile> file) 
   m->params_ = std::move(p.value());
   Status s = bind_weights(*m->file_, m->params_, m->weights_);
   if (!s.ok()) return s;
+  repack_weights(m->weights_);
   return m;
 }
 

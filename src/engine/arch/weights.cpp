@@ -2,6 +2,12 @@
 
 #include "engine/kernels/type_ops.h"
 
+#include <cstdlib>
+
+#include <sys/mman.h>
+
+#include "engine/kernels/q4_0x8.h"
+
 namespace agora {
 
 Status WeightBinder::matrix(const std::string& name, int64_t n_in, int64_t n_out, WeightView& out, bool required) {
@@ -69,6 +75,33 @@ Status bind_weights(const GgufFile& file, const ModelParams& p, ModelWeights& w)
     case ArchKind::bert: return bind_bert_weights(b, p, w);
   }
   return Status(ErrorCode::unsupported, "unknown architecture");
+}
+
+void ModelWeights::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
+
+void repack_weights(ModelWeights& w) {
+  if (const char* e = std::getenv("AGORA_NO_REPACK"); e && *e && *e != '0') return;
+  auto repack = [&](WeightView& v) {
+    if (!v.data || !q4_0x8_eligible(v)) return;
+    const size_t bytes = q4_0x8_bytes(v.n_in, v.n_out);
+    // 2 MiB aligned and marked for transparent huge pages: decode streams these bytes once per
+    // token, and with 4 KiB pages every page boundary costs a TLB walk and stalls the prefetchers.
+    constexpr size_t kHuge = size_t{2} << 20;
+    const size_t align = bytes >= kHuge ? kHuge : 64;
+    auto* dst = static_cast<uint8_t*>(std::aligned_alloc(align, (bytes + align - 1) / align * align));
+    if (!dst) return;  // keep the file's layout rather than fail the load
+#ifdef MADV_HUGEPAGE
+    if (align == kHuge) (void)madvise(dst, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
+#endif
+    repack_q4_0x8(v, dst, 0, v.n_out / 8);
+    w.repacked.emplace_back(dst);
+    v.data = dst;
+    v.layout = WeightLayout::q4_0x8;
+  };
+  for (LayerWeights& l : w.layers) {
+    for (WeightView* v : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) repack(*v);
+  }
+  repack(w.output);  // a tied output gets its own copy; tok_embd keeps the rows
 }
 
 }  // namespace agora

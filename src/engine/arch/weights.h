@@ -49,7 +49,17 @@ struct ModelWeights {
   const float* tok_norm_b = nullptr;
   std::vector<LayerWeights> layers;
   std::vector<std::unique_ptr<float[]>> owned;  // converted vectors
+  struct FreeBytes {
+    void operator()(uint8_t* p) const;
+  };
+  std::vector<std::unique_ptr<uint8_t, FreeBytes>> repacked;  // matrices repacked at load
 };
+
+// Repacks the matrices that have a faster layout (today: Q4_0 → q4_0x8) into owned, 64-byte
+// aligned buffers, and points their views there; the token embedding keeps the file's rows (it is
+// read row by row). Results are bit-identical to the unpacked kernels. AGORA_NO_REPACK=1 in the
+// environment turns it off (for side-by-side measurements).
+void repack_weights(ModelWeights& w);
 
 // Looks up tensors by name and checks their shapes before binding them.
 class WeightBinder {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/kernels/q4_0x8.h"
+#include "engine/tensor/quant_blocks.h"
 #include "engine/kernels/type_ops.h"
 
 #if defined(__SSE__)
@@ -34,10 +36,47 @@ inline void prefetch_row(const uint8_t* p, size_t bytes) {
 
 }  // namespace
 
+namespace {
+
+// Bytes of the per-block activation sums that follow the activations in the scratch (q4_0x8).
+size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
+  if (w.layout != WeightLayout::q4_0x8) return 0;
+  return static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok) * sizeof(int16_t) + alignof(int16_t);
+}
+
+// Repacked Q4_0: groups of eight rows split across the pool; each group is one sequential stream
+// of records, dotted with up to four tokens per kernel call while it sits in L1.
+void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, const int16_t* ysum, int64_t n_tok,
+                   float* y, ThreadPool& pool) {
+  const int64_t nb = w.n_in / QK4_0, n_out = w.n_out, n_groups = n_out / 8;
+  const Q4_0x8Kernel kernel = q4_0x8_kernel();
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
+  constexpr int64_t kTokens = 4;
+  pool.parallel_for(
+      n_groups,
+      [&](int64_t gb, int64_t ge) {
+        for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) {
+          const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
+          for (int64_t g = gb; g < ge; ++g) {
+            const uint8_t* grp = wdata + static_cast<size_t>(g) * group_bytes;
+            for (int64_t t = t0; t < t1; t += kTokens) {
+              const int nt = static_cast<int>(std::min<int64_t>(kTokens, t1 - t));
+              kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, ysum + static_cast<size_t>(t * nb),
+                     static_cast<size_t>(nb), nt, y + t * n_out + g * 8, static_cast<size_t>(n_out));
+            }
+          }
+        }
+      },
+      /*min_chunk=*/2);
+}
+
+}  // namespace
+
 size_t matmul_scratch_bytes(const WeightView& w, int64_t n_tok) {
   const GgmlType vdt = type_ops(w.type).vec_dot_type;
   if (vdt == GgmlType::F32) return 0;
-  return row_size(vdt, w.n_in) * static_cast<size_t>(n_tok);
+  return row_size(vdt, w.n_in) * static_cast<size_t>(n_tok) + block_sums_bytes(w, n_tok);
 }
 
 void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool,
@@ -52,7 +91,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
   size_t act_row = static_cast<size_t>(n_in) * sizeof(float);
   if (vdt != GgmlType::F32) {
     act_row = row_size(vdt, n_in);
-    const size_t need = act_row * static_cast<size_t>(n_tok);
+    const size_t need = act_row * static_cast<size_t>(n_tok) + block_sums_bytes(w, n_tok);
     if (scratch.size() < need) scratch.resize(need);
     const FromFloatFn from_float = type_ops(vdt).from_float;
     uint8_t* dst = scratch.data();
@@ -64,6 +103,15 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       });
     }
     act = dst;
+  }
+
+  if (w.layout == WeightLayout::q4_0x8) {
+    const int64_t nb = n_in / QK8_0;
+    const size_t act_bytes = act_row * static_cast<size_t>(n_tok);
+    auto* sums = reinterpret_cast<int16_t*>(scratch.data() + act_bytes + (act_bytes % alignof(int16_t)));
+    for (int64_t t = 0; t < n_tok; ++t) q8_0_block_sums(act + static_cast<size_t>(t) * act_row, nb, sums + t * nb);
+    matmul_q4_0x8(w, act, act_row, sums, n_tok, y, pool);
+    return;
   }
 
   // 2. Output rows split across the pool; each row is dotted with a tile of tokens while hot. With

@@ -19,7 +19,11 @@
 
 namespace agora {
 
-// A row-major weight matrix: n_out rows of n_in values, each row `row_bytes` apart (at least
+// How a matrix's bytes are laid out: as the GGUF file stores it (row after row), or repacked at
+// load time for faster kernels (q4_0x8.h: Q4_0, eight rows interleaved).
+enum class WeightLayout : uint8_t { rows, q4_0x8 };
+
+// A weight matrix: n_out rows of n_in values. Layout `rows`: each row `row_bytes` apart (at least
 // row_size(type, n_in)). n_in must be a multiple of the type's block size (and of its
 // vec_dot_type's block size). The data is only read.
 struct WeightView {
@@ -28,6 +32,7 @@ struct WeightView {
   int64_t n_in;
   int64_t n_out;
   size_t row_bytes;
+  WeightLayout layout = WeightLayout::rows;
 };
 
 // Scratch bytes matmul needs for n_tok activation rows against `w`.

@@ -1,0 +1,57 @@
+// Q4_0 weights repacked at load time into groups of eight rows ("Q4_0x8"), and the matrix
+// kernels that read them.
+//
+// Layout: the rows of a Q4_0 matrix are taken eight at a time (n_out must be a multiple of 8).
+// For each group g and each block index i the group stores one 144-byte record:
+//     uint16_t d[8];         the eight rows' f16 scales, row order
+//     uint8_t  qs[8][16];    the eight rows' packed quants, slot order 0,4,1,5,2,6,3,7
+// so one 32-byte load holds rows r and r+4 (slots 2r, 2r+1), and the records of a group follow
+// each other: a thread that owns a range of groups reads one sequential stream of memory. The
+// quants stay as stored (byte j: low nibble = value j, high nibble = value j + 16).
+//
+// Arithmetic: the unsigned nibbles u (0..15) go straight into the u8 x s8 multiply-adds; the
+// stored value is u - 8, so each block's exact integer dot is
+//     sumi = sum_j u_j * y_j  -  8 * sum_j y_j
+// with sum_j y_j taken once per activation block (q8_0_block_sums) and shared by every row. Then,
+// per row, acc = fma(float(sumi), d_w * d_y, acc), block after block (block_combine.h, Q4_0): the
+// same floats, bit for bit, as vec_dot_q4_0_q8_0 on the unpacked rows, whichever kernel runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace agora {
+
+struct WeightView;
+
+constexpr size_t kQ4_0x8RecordBytes = 144;  // 8 x f16 scale + 8 x 16 quant bytes
+
+// True when `w` is a row-major Q4_0 matrix that can be repacked (n_out a multiple of 8).
+bool q4_0x8_eligible(const WeightView& w);
+// Bytes of the repacked matrix.
+size_t q4_0x8_bytes(int64_t n_in, int64_t n_out);
+// Writes the repacked form of `w` (eligible) to dst (q4_0x8_bytes of it). Groups [g0, g1) only,
+// so callers can split the work.
+void repack_q4_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1);
+
+// out[t * out_stride + r] = dot(row r of the group, activation row t) for r < 8, t < n_act (1..4).
+// `group` is the group's first record; `act` holds n_act Q8_0 rows `act_row` bytes apart, and
+// `ysum` their per-block sums (q8_0_block_sums), `ysum_row` values apart. nb = blocks per row.
+using Q4_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
+                              const int16_t* ysum, size_t ysum_row, int n_act, float* out, size_t out_stride);
+
+// The fastest kernel this CPU runs (AVX-VNNI, AVX2, scalar), and its name for reports.
+Q4_0x8Kernel q4_0x8_kernel();
+const char* q4_0x8_kernel_name();
+// The scalar reference, and every kernel this CPU can run (for the equality tests).
+Q4_0x8Kernel q4_0x8_kernel_scalar();
+struct Q4_0x8KernelEntry {
+  const char* name;
+  Q4_0x8Kernel fn;
+};
+int q4_0x8_kernels_available(Q4_0x8KernelEntry* out, int max);
+
+// Integer sums of the 32 quants of each of nb Q8_0 blocks.
+void q8_0_block_sums(const void* act_row, int64_t nb, int16_t* out);
+
+}  // namespace agora

@@ -1,0 +1,124 @@
+// ctest-labels: unit
+// Repacked Q4_0 (q4_0x8.h): every kernel this CPU runs returns the scalar reference's bits, and
+// matmul on the repacked matrix returns exactly what it returns on the file's rows, for any
+// token count (batch invariance) and thread count. Activations with extreme values (every quant
+// at -128 or 127, all-zero blocks) cover the int16 and sign edges of the multiply-adds.
+#include "engine/kernels/q4_0x8.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "engine/kernels/matmul.h"
+#include "kernel_test_util.h"
+
+namespace agora {
+namespace {
+
+std::vector<uint8_t> random_matrix(int64_t n_in, int64_t n_out, std::mt19937& rng) {
+  std::vector<uint8_t> w;
+  for (int64_t o = 0; o < n_out; ++o) {
+    auto r = test::random_row(GgmlType::Q4_0, n_in, rng);
+    w.insert(w.end(), r.begin(), r.end());
+  }
+  return w;
+}
+
+std::vector<uint8_t> repacked(const WeightView& v) {
+  std::vector<uint8_t> out(q4_0x8_bytes(v.n_in, v.n_out));
+  repack_q4_0x8(v, out.data(), 0, v.n_out / 8);
+  return out;
+}
+
+// Activation rows: random, plus rows that hit the extremes of the integer products.
+std::vector<float> activations(int64_t n_in, int64_t n_tok, std::mt19937& rng) {
+  auto x = test::random_floats(n_in * n_tok, rng);
+  for (int64_t t = 0; t < n_tok; ++t) {
+    float* row = x.data() + t * n_in;
+    if (t % 5 == 1) for (int64_t i = 0; i < n_in; ++i) row[i] = (i % 3 == 0) ? -1.0f : 1.0f;  // ±127 quants
+    if (t % 5 == 2) for (int64_t i = 0; i < 32; ++i) row[i] = 0.0f;                           // a zero block
+    if (t % 5 == 3) for (int64_t i = 0; i < n_in; ++i) row[i] = -1.0f;                         // all -127
+  }
+  return x;
+}
+
+TEST(Q4_0x8, EveryKernelEqualsTheScalarReference) {
+  std::mt19937 rng(11);
+  Q4_0x8KernelEntry kernels[8];
+  const int n_kernels = q4_0x8_kernels_available(kernels, 8);
+  ASSERT_GE(n_kernels, 1);
+  std::printf("q4_0x8 kernels on this CPU:");
+  for (int k = 0; k < n_kernels; ++k) std::printf(" %s", kernels[k].name);
+  std::printf(" (selected: %s)\n", q4_0x8_kernel_name());
+  for (int64_t n_in : {32, 64, 96, 2048}) {
+    const int64_t nb = n_in / 32;
+    auto w = random_matrix(n_in, 8, rng);
+    const WeightView v{GgmlType::Q4_0, w.data(), n_in, 8, row_size(GgmlType::Q4_0, n_in)};
+    ASSERT_TRUE(q4_0x8_eligible(v));
+    auto packed = repacked(v);
+    for (int n_act = 1; n_act <= 4; ++n_act) {
+      auto x = activations(n_in, n_act, rng);
+      const size_t act_row = row_size(GgmlType::Q8_0, n_in);
+      std::vector<uint8_t> act(act_row * n_act);
+      std::vector<int16_t> sums(static_cast<size_t>(nb * n_act));
+      for (int t = 0; t < n_act; ++t) {
+        type_ops(GgmlType::Q8_0).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
+        q8_0_block_sums(act.data() + t * act_row, nb, sums.data() + t * nb);
+      }
+      std::vector<float> ref(8 * n_act);
+      q4_0x8_kernel_scalar()(nb, packed.data(), act.data(), act_row, sums.data(), nb, n_act, ref.data(), 8);
+      // The reference is the unpacked dot product, row by row.
+      for (int t = 0; t < n_act; ++t)
+        for (int r = 0; r < 8; ++r)
+          ASSERT_EQ(ref[t * 8 + r], type_ops_scalar(GgmlType::Q4_0).vec_dot(n_in, w.data() + r * v.row_bytes,
+                                                                            act.data() + t * act_row))
+              << "n_in " << n_in << " t " << t << " r " << r;
+      for (int k = 0; k < n_kernels; ++k) {
+        std::vector<float> got(8 * n_act, NAN);
+        kernels[k].fn(nb, packed.data(), act.data(), act_row, sums.data(), nb, n_act, got.data(), 8);
+        for (int i = 0; i < 8 * n_act; ++i)
+          ASSERT_EQ(got[i], ref[i]) << kernels[k].name << " n_in " << n_in << " n_act " << n_act << " i " << i;
+      }
+    }
+  }
+}
+
+TEST(Q4_0x8, MatmulOnRepackedEqualsMatmulOnRows) {
+  std::mt19937 rng(12);
+  std::vector<uint8_t> s1, s2;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_in : {64, 512}) {
+      for (int64_t n_out : {8, 64, 136}) {
+        auto w = random_matrix(n_in, n_out, rng);
+        const WeightView rows{GgmlType::Q4_0, w.data(), n_in, n_out, row_size(GgmlType::Q4_0, n_in)};
+        auto packed = repacked(rows);
+        WeightView pv = rows;
+        pv.data = packed.data();
+        pv.layout = WeightLayout::q4_0x8;
+        for (int64_t n_tok : {1, 2, 5, 8, 33, 70}) {
+          auto x = activations(n_in, n_tok, rng);
+          std::vector<float> a(n_out * n_tok, NAN), b(n_out * n_tok, NAN);
+          matmul(rows, x.data(), n_tok, a.data(), pool, s1);
+          matmul(pv, x.data(), n_tok, b.data(), pool, s2);
+          for (size_t i = 0; i < a.size(); ++i)
+            ASSERT_EQ(a[i], b[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
+                                  << n_tok << " i " << i;
+          EXPECT_GE(s2.size(), matmul_scratch_bytes(pv, n_tok));
+        }
+      }
+    }
+  }
+}
+
+TEST(Q4_0x8, OnlyWholeGroupsOfQ4_0RowsAreEligible) {
+  std::vector<uint8_t> w(row_size(GgmlType::Q4_0, 64) * 12);
+  EXPECT_TRUE(q4_0x8_eligible({GgmlType::Q4_0, w.data(), 64, 8, row_size(GgmlType::Q4_0, 64)}));
+  EXPECT_FALSE(q4_0x8_eligible({GgmlType::Q4_0, w.data(), 64, 12, row_size(GgmlType::Q4_0, 64)}));
+  EXPECT_FALSE(q4_0x8_eligible({GgmlType::Q8_0, w.data(), 64, 8, row_size(GgmlType::Q8_0, 64)}));
+  EXPECT_FALSE(q4_0x8_eligible({GgmlType::Q4_0, w.data(), 64, 8, row_size(GgmlType::Q4_0, 64) + 2}));  // padded rows
+}
+
+}  // namespace
+}  // namespace agora
