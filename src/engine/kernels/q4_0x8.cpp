@@ -21,14 +21,15 @@
 
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define AGORA_Q4_0X8_AVX2 1
-#include <immintrin.h>
+#include "engine/kernels/q4_0x8_x86.h"
 #endif
 
 namespace agora {
 namespace {
 
-// Slot of row r inside a record: rows r and r + 4 share one 32-byte load.
-constexpr int slot_of(int r) { return r < 4 ? 2 * r : 2 * (r - 4) + 1; }
+// Byte j of row r's packed quants inside a record (after the scales): chunk j / 4 holds bytes
+// 4c..4c+3 of rows 0..7, row after row.
+constexpr size_t quant_offset(int r, int j) { return 16 + 32 * static_cast<size_t>(j / 4) + 4 * r + j % 4; }
 
 const BlockQ8_0* act_block(const uint8_t* act, size_t act_row, int t, int64_t i) {
   return reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row) + i;
@@ -43,11 +44,13 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
       uint16_t dh;
       std::memcpy(&dh, rec + 2 * r, 2);
       const float dx = fp16_to_fp32(dh);
-      const uint8_t* qs = rec + 16 + 16 * slot_of(r);
       for (int t = 0; t < n_act; ++t) {
         const BlockQ8_0* y = act_block(act, act_row, t, i);
         int32_t sumi = 0;
-        for (int j = 0; j < 16; ++j) sumi += (qs[j] & 0x0F) * y->qs[j] + (qs[j] >> 4) * y->qs[j + 16];
+        for (int j = 0; j < 16; ++j) {
+          const uint8_t q = rec[quant_offset(r, j)];
+          sumi += (q & 0x0F) * y->qs[j] + (q >> 4) * y->qs[j + 16];
+        }
         sumi -= 8 * ysum[static_cast<size_t>(t) * ysum_row + static_cast<size_t>(i)];
         acc[t][r] = std::fma(static_cast<float>(sumi), dx * fp16_to_fp32(y->d), acc[t][r]);
       }
@@ -59,142 +62,24 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
 
 #ifdef AGORA_Q4_0X8_AVX2
 
-// One core keeps too few cache misses in flight to stream weights at full speed, and the
-// hardware prefetchers stop at page boundaries: request the record kAheadBytes ahead (the group
-// is one sequential stream, and the next group follows it in memory).
-constexpr size_t kAheadBytes = 8 * kQ4_0x8RecordBytes;
-inline void prefetch_ahead(const uint8_t* rec) {
-  _mm_prefetch(reinterpret_cast<const char*>(rec + kAheadBytes), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(rec + kAheadBytes + 64), _MM_HINT_T0);
-  _mm_prefetch(reinterpret_cast<const char*>(rec + kAheadBytes + 128), _MM_HINT_T0);
-}
-
-// The eight rows' integer dots of one block against one activation block, from the unpacked
-// nibble pairs lo[p]/hi[p] (rows p and p + 4): lane r = row r.
-template <bool kVnni>
-inline __m256i block_dots(const __m256i* lo, const __m256i* hi, __m256i ylo, __m256i yhi);
-
-template <>
-inline __m256i block_dots<false>(const __m256i* lo, const __m256i* hi, __m256i ylo, __m256i yhi) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i s[4];
-  for (int p = 0; p < 4; ++p) {
-    // u4 x s8 pairs stay within int16: |2 * 2 * 15 * 128| < 2^15.
-    const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(lo[p], ylo), _mm256_maddubs_epi16(hi[p], yhi));
-    s[p] = _mm256_madd_epi16(pairs, ones);
-  }
-  // s[p]: lanes 0-3 row p, lanes 4-7 row p + 4 -> lanes 0-3 rows 0-3, lanes 4-7 rows 4-7.
-  return _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-}
-
-template <bool kVnni, int NT>
-inline void run(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                size_t ysum_row, float* out, size_t out_stride) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* rec = group + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
-    prefetch_ahead(rec);
-    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec)));
-    __m256i lo[4], hi[4];
-    for (int p = 0; p < 4; ++p) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + 16 + 32 * p));
-      lo[p] = _mm256_and_si256(v, m4);
-      hi[p] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_0* y = act_block(act, act_row, t, i);
-      const __m256i ylo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y->qs)));
-      const __m256i yhi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y->qs + 16)));
-      const __m256i dots = block_dots<kVnni>(lo, hi, ylo, yhi);
-      const __m256i sumi = _mm256_sub_epi32(
-          dots, _mm256_set1_epi32(8 * ysum[static_cast<size_t>(t) * ysum_row + static_cast<size_t>(i)]));
-      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(fp16_to_fp32(y->d)));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), d, acc[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride, acc[t]);
-}
-
-template <bool kVnni>
-void kernel_x86(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                size_t ysum_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 4: run<kVnni, 4>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    case 3: run<kVnni, 3>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    case 2: run<kVnni, 2>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    default: run<kVnni, 1>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-  }
-}
-
 void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
                  size_t ysum_row, int n_act, float* out, size_t out_stride) {
-  kernel_x86<false>(nb, group, act, act_row, ysum, ysum_row, n_act, out, out_stride);
-}
-
-// AVX-VNNI: vpdpbusd does the u8 x s8 products and their four-way sums into int32 in one step.
-// Compiled for that instruction set alone (the rest of the build is x86-64-v3) and only called
-// when CPUID reports it.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
-#define AGORA_Q4_0X8_VNNI 1
-#pragma GCC push_options
-#pragma GCC target("avxvnni")
-
-template <int NT>
-__attribute__((target("avxvnni"))) void run_vnni(int64_t nb, const uint8_t* group, const uint8_t* act,
-                                                  size_t act_row, const int16_t* ysum, size_t ysum_row, float* out,
-                                                  size_t out_stride) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* rec = group + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
-    prefetch_ahead(rec);
-    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec)));
-    __m256i lo[4], hi[4];
-    for (int p = 0; p < 4; ++p) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + 16 + 32 * p));
-      lo[p] = _mm256_and_si256(v, m4);
-      hi[p] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-    }
-    for (int t = 0; t < NT; ++t) {
-      const BlockQ8_0* y = act_block(act, act_row, t, i);
-      const __m256i ylo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y->qs)));
-      const __m256i yhi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y->qs + 16)));
-      __m256i s[4];
-      for (int p = 0; p < 4; ++p)
-        s[p] = _mm256_dpbusd_avx_epi32(_mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), lo[p], ylo), hi[p], yhi);
-      const __m256i dots = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
-      const __m256i sumi = _mm256_sub_epi32(
-          dots, _mm256_set1_epi32(8 * ysum[static_cast<size_t>(t) * ysum_row + static_cast<size_t>(i)]));
-      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(fp16_to_fp32(y->d)));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), d, acc[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride, acc[t]);
-}
-
-__attribute__((target("avxvnni"))) void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act,
-                                                    size_t act_row, const int16_t* ysum, size_t ysum_row, int n_act,
-                                                    float* out, size_t out_stride) {
   switch (n_act) {
-    case 4: run_vnni<4>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    case 3: run_vnni<3>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    case 2: run_vnni<2>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
-    default: run_vnni<1>(nb, group, act, act_row, ysum, ysum_row, out, out_stride); break;
+    case 4: run_group<4>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
+    case 3: run_group<3>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
+    case 2: run_group<2>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
+    default: run_group<1>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
   }
 }
 
-#pragma GCC pop_options
-
+// AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4); its kernel lives in q4_0x8_vnni.cpp.
 bool cpu_has_avx_vnni() {
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (__get_cpuid_max(0, nullptr) < 7) return false;
   __cpuid_count(7, 1, a, b, c, d);
   return a & (1u << 4);
 }
-#endif  // VNNI
+
 
 #endif  // AGORA_Q4_0X8_AVX2
 
@@ -206,9 +91,7 @@ struct Choice {
 Choice choose() {
 #ifdef AGORA_Q4_0X8_AVX2
   if (cpu_has_avx2_fma_f16c()) {
-#ifdef AGORA_Q4_0X8_VNNI
-    if (cpu_has_avx_vnni()) return {"avx-vnni", kernel_vnni};
-#endif
+    if (cpu_has_avx_vnni() && q4_0x8_kernel_vnni) return {"avx-vnni", q4_0x8_kernel_vnni};
     return {"avx2", kernel_avx2};
   }
 #endif
@@ -240,7 +123,7 @@ void repack_q4_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
       for (int r = 0; r < 8; ++r) {
         const auto* b = reinterpret_cast<const BlockQ4_0*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
         std::memcpy(rec + 2 * r, &b->d, 2);
-        std::memcpy(rec + 16 + 16 * slot_of(r), b->qs, 16);
+        for (int j = 0; j < 16; ++j) rec[quant_offset(r, j)] = b->qs[j];
       }
     }
   }
@@ -268,9 +151,7 @@ int q4_0x8_kernels_available(Q4_0x8KernelEntry* out, int max) {
 #ifdef AGORA_Q4_0X8_AVX2
   if (cpu_has_avx2_fma_f16c()) {
     add("avx2", kernel_avx2);
-#ifdef AGORA_Q4_0X8_VNNI
-    if (cpu_has_avx_vnni()) add("avx-vnni", kernel_vnni);
-#endif
+    if (cpu_has_avx_vnni() && q4_0x8_kernel_vnni) add("avx-vnni", q4_0x8_kernel_vnni);
   }
 #endif
   return n;

@@ -3,11 +3,14 @@
 //
 // Layout: the rows of a Q4_0 matrix are taken eight at a time (n_out must be a multiple of 8).
 // For each group g and each block index i the group stores one 144-byte record:
-//     uint16_t d[8];         the eight rows' f16 scales, row order
-//     uint8_t  qs[8][16];    the eight rows' packed quants, slot order 0,4,1,5,2,6,3,7
-// so one 32-byte load holds rows r and r+4 (slots 2r, 2r+1), and the records of a group follow
-// each other: a thread that owns a range of groups reads one sequential stream of memory. The
-// quants stay as stored (byte j: low nibble = value j, high nibble = value j + 16).
+//     uint16_t d[8];          the eight rows' f16 scales, row order
+//     uint8_t  qs[4][8][4];   chunk c: packed bytes 4c..4c+3 of row 0, of row 1, ... of row 7
+// The packed bytes are as stored (byte j: low nibble = value j, high nibble = value j + 16), so
+// one 32-byte load of chunk c gives, in 32-bit lane r, values 4c..4c+3 (low nibbles) and
+// 16+4c..16+4c+3 (high nibbles) of row r: a multiply-add against those four activations
+// broadcast leaves row r's partial dot in lane r, and a block needs no horizontal sums. The
+// records of a group follow each other: a thread that owns a range of groups reads one
+// sequential stream of memory.
 //
 // Arithmetic: the unsigned nibbles u (0..15) go straight into the u8 x s8 multiply-adds; the
 // stored value is u - 8, so each block's exact integer dot is
