@@ -41,12 +41,12 @@ namespace {
 // Bytes of the per-block activation sums that follow the activations in the scratch (q4_0x8).
 size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   if (w.layout != WeightLayout::q4_0x8) return 0;
-  return static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok) * sizeof(int16_t) + alignof(int16_t);
+  return static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok) * sizeof(Q8BlockAux) + alignof(Q8BlockAux);
 }
 
 // Repacked Q4_0: groups of eight rows split across the pool; each group is one sequential stream
 // of records, dotted with up to four tokens per kernel call while it sits in L1.
-void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, const int16_t* ysum, int64_t n_tok,
+void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux, int64_t n_tok,
                    float* y, ThreadPool& pool) {
   const int64_t nb = w.n_in / QK4_0, n_out = w.n_out, n_groups = n_out / 8;
   const Q4_0x8Kernel kernel = q4_0x8_kernel();
@@ -62,7 +62,7 @@ void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, cons
             const uint8_t* grp = wdata + static_cast<size_t>(g) * group_bytes;
             for (int64_t t = t0; t < t1; t += kTokens) {
               const int nt = static_cast<int>(std::min<int64_t>(kTokens, t1 - t));
-              kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, ysum + static_cast<size_t>(t * nb),
+              kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, aux + static_cast<size_t>(t * nb),
                      static_cast<size_t>(nb), nt, y + t * n_out + g * 8, static_cast<size_t>(n_out));
             }
           }
@@ -108,8 +108,9 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
   if (w.layout == WeightLayout::q4_0x8) {
     const int64_t nb = n_in / QK8_0;
     const size_t act_bytes = act_row * static_cast<size_t>(n_tok);
-    auto* sums = reinterpret_cast<int16_t*>(scratch.data() + act_bytes + (act_bytes % alignof(int16_t)));
-    for (int64_t t = 0; t < n_tok; ++t) q8_0_block_sums(act + static_cast<size_t>(t) * act_row, nb, sums + t * nb);
+    const size_t pad = (alignof(Q8BlockAux) - act_bytes % alignof(Q8BlockAux)) % alignof(Q8BlockAux);
+    auto* sums = reinterpret_cast<Q8BlockAux*>(scratch.data() + act_bytes + pad);
+    for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, sums + t * nb);
     matmul_q4_0x8(w, act, act_row, sums, n_tok, y, pool);
     return;
   }

@@ -35,8 +35,8 @@ const BlockQ8_0* act_block(const uint8_t* act, size_t act_row, int t, int64_t i)
   return reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row) + i;
 }
 
-void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                   size_t ysum_row, int n_act, float* out, size_t out_stride) {
+void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                   size_t aux_row, int n_act, float* out, size_t out_stride) {
   float acc[4][8] = {};
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* rec = group + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
@@ -51,8 +51,9 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
           const uint8_t q = rec[quant_offset(r, j)];
           sumi += (q & 0x0F) * y->qs[j] + (q >> 4) * y->qs[j + 16];
         }
-        sumi -= 8 * ysum[static_cast<size_t>(t) * ysum_row + static_cast<size_t>(i)];
-        acc[t][r] = std::fma(static_cast<float>(sumi), dx * fp16_to_fp32(y->d), acc[t][r]);
+        const Q8BlockAux& ya = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
+        sumi -= ya.sum8;
+        acc[t][r] = std::fma(static_cast<float>(sumi), dx * ya.d, acc[t][r]);
       }
     }
   }
@@ -62,13 +63,13 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
 
 #ifdef AGORA_Q4_0X8_AVX2
 
-void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                 size_t ysum_row, int n_act, float* out, size_t out_stride) {
+void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                 size_t aux_row, int n_act, float* out, size_t out_stride) {
   switch (n_act) {
-    case 4: run_group<4>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
-    case 3: run_group<3>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
-    case 2: run_group<2>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
-    default: run_group<1>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsAvx2{}); break;
+    case 4: run_group<4>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    case 3: run_group<3>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    case 2: run_group<2>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    default: run_group<1>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
   }
 }
 
@@ -129,12 +130,12 @@ void repack_q4_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
   }
 }
 
-void q8_0_block_sums(const void* act_row, int64_t nb, int16_t* out) {
+void q8_0_block_aux(const void* act_row, int64_t nb, Q8BlockAux* out) {
   const auto* y = static_cast<const BlockQ8_0*>(act_row);
   for (int64_t i = 0; i < nb; ++i) {
-    int s = 0;
+    int32_t s = 0;
     for (int j = 0; j < QK8_0; ++j) s += y[i].qs[j];
-    out[i] = static_cast<int16_t>(s);  // |s| <= 32 * 128
+    out[i] = {fp16_to_fp32(y[i].d), 8 * s};
   }
 }
 

@@ -15,8 +15,8 @@
 // Arithmetic: the unsigned nibbles u (0..15) go straight into the u8 x s8 multiply-adds; the
 // stored value is u - 8, so each block's exact integer dot is
 //     sumi = sum_j u_j * y_j  -  8 * sum_j y_j
-// with sum_j y_j taken once per activation block (q8_0_block_sums) and shared by every row. Then,
-// per row, acc = fma(float(sumi), d_w * d_y, acc), block after block (block_combine.h, Q4_0): the
+// with 8 * sum_j y_j and d_y taken once per activation block (q8_0_block_aux) and shared by every
+// row. Then, per row, acc = fma(float(sumi), d_w * d_y, acc), block after block (block_combine.h, Q4_0): the
 // same floats, bit for bit, as vec_dot_q4_0_q8_0 on the unpacked rows, whichever kernel runs.
 #pragma once
 
@@ -37,11 +37,17 @@ size_t q4_0x8_bytes(int64_t n_in, int64_t n_out);
 // so callers can split the work.
 void repack_q4_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1);
 
+// Per activation block: its scale as f32 and 8 x the sum of its quants (the Q4_0 offset term).
+struct Q8BlockAux {
+  float d;
+  int32_t sum8;
+};
+
 // out[t * out_stride + r] = dot(row r of the group, activation row t) for r < 8, t < n_act (1..4).
 // `group` is the group's first record; `act` holds n_act Q8_0 rows `act_row` bytes apart, and
-// `ysum` their per-block sums (q8_0_block_sums), `ysum_row` values apart. nb = blocks per row.
+// `aux` their per-block values (q8_0_block_aux), `aux_row` entries apart. nb = blocks per row.
 using Q4_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
-                              const int16_t* ysum, size_t ysum_row, int n_act, float* out, size_t out_stride);
+                              const Q8BlockAux* aux, size_t aux_row, int n_act, float* out, size_t out_stride);
 
 // The fastest kernel this CPU runs (AVX-VNNI, AVX2, scalar), and its name for reports.
 Q4_0x8Kernel q4_0x8_kernel();
@@ -54,7 +60,7 @@ struct Q4_0x8KernelEntry {
 };
 int q4_0x8_kernels_available(Q4_0x8KernelEntry* out, int max);
 
-// Integer sums of the 32 quants of each of nb Q8_0 blocks.
-void q8_0_block_sums(const void* act_row, int64_t nb, int16_t* out);
+// The Q8BlockAux of each of nb Q8_0 blocks.
+void q8_0_block_aux(const void* act_row, int64_t nb, Q8BlockAux* out);
 
 }  // namespace agora

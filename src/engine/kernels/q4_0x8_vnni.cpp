@@ -31,13 +31,13 @@ struct DotsVnni {
   }
 };
 
-void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                 size_t ysum_row, int n_act, float* out, size_t out_stride) {
+void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                 size_t aux_row, int n_act, float* out, size_t out_stride) {
   switch (n_act) {
-    case 4: run_group<4>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsVnni{}); break;
-    case 3: run_group<3>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsVnni{}); break;
-    case 2: run_group<2>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsVnni{}); break;
-    default: run_group<1>(nb, group, act, act_row, ysum, ysum_row, out, out_stride, DotsVnni{}); break;
+    case 4: run_group<4>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
+    case 3: run_group<3>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
+    case 2: run_group<2>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
+    default: run_group<1>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
   }
 }
 

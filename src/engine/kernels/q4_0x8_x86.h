@@ -50,8 +50,8 @@ inline __m256i block_dots_avx2(const __m256i* lo, const __m256i* hi, const int8_
 }
 
 template <int NT, typename Dots>
-inline void run_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const int16_t* ysum,
-                      size_t ysum_row, float* out, size_t out_stride, Dots dots_of) {
+inline void run_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                      size_t aux_row, float* out, size_t out_stride, Dots dots_of) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
@@ -67,9 +67,9 @@ inline void run_group(int64_t nb, const uint8_t* group, const uint8_t* act, size
     }
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_0* y = x86_act_block(act, act_row, t, i);
-      const __m256i sumi = _mm256_sub_epi32(
-          dots_of(lo, hi, y->qs), _mm256_set1_epi32(8 * ysum[static_cast<size_t>(t) * ysum_row + static_cast<size_t>(i)]));
-      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(fp16_to_fp32(y->d)));
+      const Q8BlockAux* ya = aux + static_cast<size_t>(t) * aux_row + static_cast<size_t>(i);
+      const __m256i sumi = _mm256_sub_epi32(dots_of(lo, hi, y->qs), _mm256_set1_epi32(ya->sum8));
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(ya->d));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), d, acc[t]);
     }
   }

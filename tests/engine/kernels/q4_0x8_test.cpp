@@ -61,10 +61,10 @@ TEST(Q4_0x8, EveryKernelEqualsTheScalarReference) {
       auto x = activations(n_in, n_act, rng);
       const size_t act_row = row_size(GgmlType::Q8_0, n_in);
       std::vector<uint8_t> act(act_row * n_act);
-      std::vector<int16_t> sums(static_cast<size_t>(nb * n_act));
+      std::vector<Q8BlockAux> sums(static_cast<size_t>(nb * n_act));
       for (int t = 0; t < n_act; ++t) {
         type_ops(GgmlType::Q8_0).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
-        q8_0_block_sums(act.data() + t * act_row, nb, sums.data() + t * nb);
+        q8_0_block_aux(act.data() + t * act_row, nb, sums.data() + t * nb);
       }
       std::vector<float> ref(8 * n_act);
       q4_0x8_kernel_scalar()(nb, packed.data(), act.data(), act_row, sums.data(), nb, n_act, ref.data(), 8);
