@@ -82,8 +82,12 @@ void ModelWeights::FreeBytes::operator()(uint8_t* p) const { std::free(p); }
 void repack_weights(ModelWeights& w) {
   if (const char* e = std::getenv("AGORA_NO_REPACK"); e && *e && *e != '0') return;
   auto repack = [&](WeightView& v) {
-    if (!v.data || !q4_0x8_eligible(v)) return;
-    const size_t bytes = q4_0x8_bytes(v.n_in, v.n_out);
+    if (!v.data) return;
+    const bool q4 = q4_0x8_eligible(v);
+    // Q8_0 only where a fast kernel for the layout exists (AVX-VNNI); elsewhere its rows are faster.
+    const bool q8 = !q4 && q8_0x8_eligible(v) && q8_0x8_kernel() != nullptr;
+    if (!q4 && !q8) return;
+    const size_t bytes = q4 ? q4_0x8_bytes(v.n_in, v.n_out) : q8_0x8_bytes(v.n_in, v.n_out);
     // 2 MiB aligned and marked for transparent huge pages: decode streams these bytes once per
     // token, and with 4 KiB pages every page boundary costs a TLB walk and stalls the prefetchers.
     constexpr size_t kHuge = size_t{2} << 20;
@@ -93,10 +97,11 @@ void repack_weights(ModelWeights& w) {
 #ifdef MADV_HUGEPAGE
     if (align == kHuge) (void)madvise(dst, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
 #endif
-    repack_q4_0x8(v, dst, 0, v.n_out / 8);
+    if (q4) repack_q4_0x8(v, dst, 0, v.n_out / 8);
+    else repack_q8_0x8(v, dst, 0, v.n_out / 8);
     w.repacked.emplace_back(dst);
     v.data = dst;
-    v.layout = WeightLayout::q4_0x8;
+    v.layout = q4 ? WeightLayout::q4_0x8 : WeightLayout::q8_0x8;
   };
   for (LayerWeights& l : w.layers) {
     for (WeightView* v : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) repack(*v);

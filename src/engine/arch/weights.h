@@ -55,7 +55,8 @@ struct ModelWeights {
   std::vector<std::unique_ptr<uint8_t, FreeBytes>> repacked;  // matrices repacked at load
 };
 
-// Repacks the matrices that have a faster layout (today: Q4_0 → q4_0x8) into owned, 64-byte
+// Repacks the matrices that have a faster layout (today: Q4_0 → q4_0x8, Q8_0 → q8_0x8 on CPUs
+// with AVX-VNNI) into owned, 64-byte
 // aligned buffers, and points their views there; the token embedding keeps the file's rows (it is
 // read row by row). Results are bit-identical to the unpacked kernels. AGORA_NO_REPACK=1 in the
 // environment turns it off (for side-by-side measurements).

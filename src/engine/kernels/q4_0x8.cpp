@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "engine/kernels/block_combine.h"
 #include "engine/kernels/matmul.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
@@ -157,5 +158,82 @@ int q4_0x8_kernels_available(Q4_0x8KernelEntry* out, int max) {
 #endif
   return n;
 }
+
+// ---- Q8_0x8 -------------------------------------------------------------------------------------
+
+namespace {
+
+void q8_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8ChunkAux* aux,
+                      size_t aux_row, int n_act, float* out, size_t out_stride) {
+  for (int t = 0; t < n_act; ++t) {
+    float acc[8][8] = {};  // [row][lane]
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* rec = group + static_cast<size_t>(i) * kQ8_0x8RecordBytes;
+      const auto* y = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row) + i;
+      const Q8ChunkAux& ya = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
+      for (int r = 0; r < 8; ++r) {
+        uint16_t dh;
+        std::memcpy(&dh, rec + 2 * r, 2);
+        const float d = fp16_to_fp32(dh) * ya.d;
+        for (int c = 0; c < 8; ++c) {
+          const uint8_t* q = rec + 16 + 32 * c + 4 * r;
+          int32_t lane = -ya.corr[c];
+          for (int k = 0; k < 4; ++k) lane += q[k] * y->qs[4 * c + k];
+          acc[r][c] = std::fma(d, static_cast<float>(lane), acc[r][c]);
+        }
+      }
+    }
+    for (int r = 0; r < 8; ++r) out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)] = hsum8(acc[r]);
+  }
+}
+
+}  // namespace
+
+bool q8_0x8_eligible(const WeightView& w) {
+  return w.type == GgmlType::Q8_0 && w.layout == WeightLayout::rows && w.n_out > 0 && w.n_out % 8 == 0 &&
+         w.n_in % QK8_0 == 0 && w.row_bytes == static_cast<size_t>(w.n_in / QK8_0) * sizeof(BlockQ8_0);
+}
+
+size_t q8_0x8_bytes(int64_t n_in, int64_t n_out) {
+  return static_cast<size_t>(n_out / 8) * static_cast<size_t>(n_in / QK8_0) * kQ8_0x8RecordBytes;
+}
+
+void repack_q8_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
+  const int64_t nb = w.n_in / QK8_0;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int64_t g = g0; g < g1; ++g) {
+    uint8_t* rec = dst + static_cast<size_t>(g * nb) * kQ8_0x8RecordBytes;
+    for (int64_t i = 0; i < nb; ++i, rec += kQ8_0x8RecordBytes) {
+      for (int r = 0; r < 8; ++r) {
+        const auto* b = reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
+        std::memcpy(rec + 2 * r, &b->d, 2);
+        for (int j = 0; j < 32; ++j)
+          rec[16 + 32 * (j / 4) + 4 * r + j % 4] = static_cast<uint8_t>(static_cast<uint8_t>(b->qs[j]) ^ 0x80u);
+      }
+    }
+  }
+}
+
+void q8_0_chunk_aux(const void* act_row, int64_t nb, Q8ChunkAux* out) {
+  const auto* y = static_cast<const BlockQ8_0*>(act_row);
+  for (int64_t i = 0; i < nb; ++i) {
+    out[i].d = fp16_to_fp32(y[i].d);
+    for (int c = 0; c < 8; ++c) {
+      int32_t s = 0;
+      for (int k = 0; k < 4; ++k) s += y[i].qs[4 * c + k];
+      out[i].corr[c] = 128 * s;
+    }
+  }
+}
+
+Q8_0x8Kernel q8_0x8_kernel() {
+#ifdef AGORA_Q4_0X8_AVX2
+  static const Q8_0x8Kernel k = (cpu_has_avx2_fma_f16c() && cpu_has_avx_vnni()) ? q8_0x8_kernel_vnni : nullptr;
+  return k;
+#else
+  return nullptr;
+#endif
+}
+Q8_0x8Kernel q8_0x8_kernel_scalar() { return q8_kernel_scalar; }
 
 }  // namespace agora

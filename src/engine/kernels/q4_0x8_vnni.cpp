@@ -41,9 +41,42 @@ void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t ac
   }
 }
 
+// Q8_0x8: one token at a time (the group's records stay in L1/L2 between tokens); per block and
+// chunk c, lane r = row r's lane c, started at -128 x the chunk's activation sum so the integer is
+// exact; eight f32 accumulators (one per lane) per row, combined at the end in hsum8's order.
+void q8_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8ChunkAux* aux,
+                    size_t aux_row, int n_act, float* out, size_t out_stride) {
+  for (int t = 0; t < n_act; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row);
+    const Q8ChunkAux* ya = aux + static_cast<size_t>(t) * aux_row;
+    __m256 acc[8];
+    for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* rec = group + static_cast<size_t>(i) * kQ8_0x8RecordBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 64), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 128), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 192), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 256), _MM_HINT_T0);
+      const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec))),
+                                     _mm256_set1_ps(ya[i].d));
+      for (int c = 0; c < 8; ++c) {
+        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + 16 + 32 * c));
+        const __m256i lane = _mm256_dpbusd_avx_epi32(_mm256_set1_epi32(-ya[i].corr[c]), w, bcast4(y[i].qs + 4 * c));
+        acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[c]);
+      }
+    }
+    const __m256 s0 = _mm256_add_ps(acc[0], acc[4]), s1 = _mm256_add_ps(acc[1], acc[5]);
+    const __m256 s2 = _mm256_add_ps(acc[2], acc[6]), s3 = _mm256_add_ps(acc[3], acc[7]);
+    _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride,
+                     _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3)));
+  }
+}
+
 }  // namespace
 
 const Q4_0x8Kernel q4_0x8_kernel_vnni = kernel_vnni;
+const Q8_0x8Kernel q8_0x8_kernel_vnni = q8_kernel_vnni;
 
 }  // namespace agora
 
@@ -51,7 +84,9 @@ const Q4_0x8Kernel q4_0x8_kernel_vnni = kernel_vnni;
 
 namespace agora {
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
+extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 const Q4_0x8Kernel q4_0x8_kernel_vnni = nullptr;
+const Q8_0x8Kernel q8_0x8_kernel_vnni = nullptr;
 }  // namespace agora
 
 #endif

@@ -15,6 +15,7 @@ namespace agora {
 
 // Set by q4_0x8_vnni.cpp when the build can emit AVX-VNNI (null otherwise).
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
+extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 
 namespace {
 

@@ -120,5 +120,61 @@ TEST(Q4_0x8, OnlyWholeGroupsOfQ4_0RowsAreEligible) {
   EXPECT_FALSE(q4_0x8_eligible({GgmlType::Q4_0, w.data(), 64, 8, row_size(GgmlType::Q4_0, 64) + 2}));  // padded rows
 }
 
+// Q8_0x8: the scalar kernel and (where the CPU has it) the AVX-VNNI one return vec_dot_q8_0_q8_0's
+// bits, and matmul on the repacked matrix equals matmul on the rows.
+TEST(Q8_0x8, KernelsAndMatmulEqualTheRowKernels) {
+  std::mt19937 rng(13);
+  std::vector<uint8_t> s1, s2;
+  std::printf("q8_0x8 fast kernel on this CPU: %s\n", q8_0x8_kernel() ? "avx-vnni" : "none (Q8_0 stays in rows)");
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    for (int64_t n_in : {32, 96, 512}) {
+      for (int64_t n_out : {8, 72}) {
+        std::vector<uint8_t> w;
+        for (int64_t o = 0; o < n_out; ++o) {
+          auto r = test::random_row(GgmlType::Q8_0, n_in, rng);
+          w.insert(w.end(), r.begin(), r.end());
+        }
+        const WeightView rows{GgmlType::Q8_0, w.data(), n_in, n_out, row_size(GgmlType::Q8_0, n_in)};
+        ASSERT_TRUE(q8_0x8_eligible(rows));
+        std::vector<uint8_t> packed(q8_0x8_bytes(n_in, n_out));
+        repack_q8_0x8(rows, packed.data(), 0, n_out / 8);
+        // Kernel level, against the row kernel.
+        const int64_t nb = n_in / 32;
+        const size_t act_row = row_size(GgmlType::Q8_0, n_in);
+        for (int n_act = 1; n_act <= 4; ++n_act) {
+          auto x = activations(n_in, n_act, rng);
+          std::vector<uint8_t> act(act_row * n_act);
+          std::vector<Q8ChunkAux> aux(static_cast<size_t>(nb * n_act));
+          for (int t = 0; t < n_act; ++t) {
+            type_ops(GgmlType::Q8_0).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
+            q8_0_chunk_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
+          }
+          for (Q8_0x8Kernel k : {q8_0x8_kernel_scalar(), q8_0x8_kernel()}) {
+            if (!k) continue;
+            std::vector<float> got(8 * n_act, NAN);
+            k(nb, packed.data(), act.data(), act_row, aux.data(), nb, n_act, got.data(), 8);
+            for (int t = 0; t < n_act; ++t)
+              for (int r = 0; r < 8; ++r)
+                ASSERT_EQ(got[t * 8 + r], type_ops_scalar(GgmlType::Q8_0).vec_dot(n_in, w.data() + r * rows.row_bytes,
+                                                                                  act.data() + t * act_row))
+                    << "n_in " << n_in << " t " << t << " r " << r;
+          }
+        }
+        WeightView pv = rows;
+        pv.data = packed.data();
+        pv.layout = WeightLayout::q8_0x8;
+        for (int64_t n_tok : {1, 3, 8, 37}) {
+          auto x = activations(n_in, n_tok, rng);
+          std::vector<float> a(n_out * n_tok, NAN), b(n_out * n_tok, NAN);
+          matmul(rows, x.data(), n_tok, a.data(), pool, s1);
+          matmul(pv, x.data(), n_tok, b.data(), pool, s2);
+          for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << "n_tok " << n_tok << " i " << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace agora
