@@ -81,7 +81,7 @@ void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, cons
   const Q4_0x8Kernel kernel = q4_0x8_kernel();
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
-  constexpr int64_t kTokens = 4;
+  constexpr int64_t kTokens = 8;
   pool.parallel_for(
       n_groups,
       [&](int64_t gb, int64_t ge) {

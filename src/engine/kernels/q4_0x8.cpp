@@ -38,7 +38,7 @@ const BlockQ8_0* act_block(const uint8_t* act, size_t act_row, int t, int64_t i)
 
 void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                    size_t aux_row, int n_act, float* out, size_t out_stride) {
-  float acc[4][8] = {};
+  float acc[8][8] = {};
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* rec = group + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
     for (int r = 0; r < 8; ++r) {
@@ -67,6 +67,10 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
 void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                  size_t aux_row, int n_act, float* out, size_t out_stride) {
   switch (n_act) {
+    case 8: run_group<8>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    case 7: run_group<7>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    case 6: run_group<6>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
+    case 5: run_group<5>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
     case 4: run_group<4>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
     case 3: run_group<3>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
     case 2: run_group<2>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;

@@ -43,7 +43,7 @@ struct Q8BlockAux {
   int32_t sum8;
 };
 
-// out[t * out_stride + r] = dot(row r of the group, activation row t) for r < 8, t < n_act (1..4).
+// out[t * out_stride + r] = dot(row r of the group, activation row t) for r < 8, t < n_act (1..8).
 // `group` is the group's first record; `act` holds n_act Q8_0 rows `act_row` bytes apart, and
 // `aux` their per-block values (q8_0_block_aux), `aux_row` entries apart. nb = blocks per row.
 using Q4_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,

@@ -57,7 +57,7 @@ TEST(Q4_0x8, EveryKernelEqualsTheScalarReference) {
     const WeightView v{GgmlType::Q4_0, w.data(), n_in, 8, row_size(GgmlType::Q4_0, n_in)};
     ASSERT_TRUE(q4_0x8_eligible(v));
     auto packed = repacked(v);
-    for (int n_act = 1; n_act <= 4; ++n_act) {
+    for (int n_act = 1; n_act <= 8; ++n_act) {
       auto x = activations(n_in, n_act, rng);
       const size_t act_row = row_size(GgmlType::Q8_0, n_in);
       std::vector<uint8_t> act(act_row * n_act);
