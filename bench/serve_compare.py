@@ -105,7 +105,7 @@ def measure(name, cmd, port, model, args):
         wait_ready(port, proc)
         throughput(port, model, 1, 4)  # warm-up
         rows = {}
-        for n in sorted({1, 4, args.slots}):
+        for n in sorted({1, 4, 8, args.slots}):
             rows[f"tok/s, {n} clients"] = throughput(port, model, n, args.tokens)
         # A long prefix of plain words (about one token each with a small vocabulary).
         words = " ".join(f"w{i % 97}" for i in range(args.prefix))
@@ -131,7 +131,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--slots", type=int, default=8)
     ap.add_argument("--tokens", type=int, default=32)
-    ap.add_argument("--prefix", type=int, default=2000)
+    ap.add_argument("--prefix", type=int, default=700, help="words in the long prompt (report shows its tokens)")
     ap.add_argument("--ctx", type=int, default=4096)
     args = ap.parse_args()
 
