@@ -101,6 +101,9 @@ void register_serve(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--http-threads", o->http_threads, "HTTP I/O threads (default 2)")->check(CLI::PositiveNumber);
   cmd->add_option("--max-body-bytes", o->limits.max_body_bytes, "Request body limit (default 8 MiB)");
+  cmd->add_option("--max-upload-bytes", o->limits.max_upload_bytes,
+                  "Upload body limit (POST /v1/files, streamed to disk; default 512 MiB)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-connections", o->limits.max_connections, "Open connection limit (default 4096)");
   auto config = std::make_shared<std::string>();
   cmd->add_option("--config", *config, "TOML file with any of these flags as keys (flags given here win)");

@@ -1,5 +1,6 @@
 // Every limit the server enforces on clients, named in one place (STYLE.md rule 8). Each has a
-// test that crosses it (tests/platform/limits_test.cpp). Values are defaults; ServerLimits lets a
+// test that crosses it (tests/platform/limits_test.cpp; the streamed-upload limits in
+// tests/platform/http/body_stream_test.cpp). Values are defaults; ServerLimits lets a
 // deployment (and the tests) change them.
 #pragma once
 
@@ -13,11 +14,15 @@ struct ServerLimits {
   // ---- HTTP framing -------------------------------------------------------------------------
   size_t max_header_bytes = 8 * 1024;        // request line + all headers → 431
   size_t max_header_count = 100;             // header fields → 431
-  size_t max_body_bytes = 8 * 1024 * 1024;   // request body → 413
+  size_t max_body_bytes = 8 * 1024 * 1024;   // request body read whole (JSON routes) → 413
+  size_t max_upload_bytes = 512 * 1024 * 1024;  // request body of a streamed route (POST /v1/files) → 413
   size_t max_connections = 4096;             // open client sockets; more → 503 and close
   // ---- timeouts (slow clients) ---------------------------------------------------------------
   std::chrono::milliseconds header_timeout{10'000};  // whole request head (slowloris)
-  std::chrono::milliseconds body_timeout{30'000};    // whole request body
+  std::chrono::milliseconds body_timeout{30'000};    // whole request body; for a streamed body: each read
+  // A streamed body may take body_timeout plus one second per min_upload_rate bytes received, so
+  // a large upload gets the time it needs while a trickle (slowloris) still ends.
+  size_t min_upload_rate = 64 * 1024;                // bytes per second, averaged over the upload
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};   // one response write (a stalled reader)
   std::chrono::milliseconds drain_timeout{30'000};   // SIGTERM: in-flight requests finish by then

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -147,6 +148,17 @@ net::awaitable<void> Exchange::wait_disconnect() {
   }
 }
 
+net::awaitable<void> Exchange::run_blocking(const std::function<void()>& fn) {
+  if (!blocking_) {
+    fn();
+    co_return;
+  }
+  co_await net::co_spawn(blocking_, [&fn]() -> net::awaitable<void> {
+    fn();
+    co_return;
+  }, net::use_awaitable);
+}
+
 void Exchange::set_abort(std::function<void()> fn) {
   std::lock_guard lock(abort_mu_);
   abort_fn_ = std::move(fn);
@@ -156,6 +168,7 @@ void Exchange::set_abort(std::function<void()> fn) {
 void Exchange::abort() {
   std::lock_guard lock(abort_mu_);
   aborted_ = true;
+  if (body_) body_->abort();
   if (abort_fn_) abort_fn_();
 }
 

@@ -6,6 +6,10 @@
 // write marks the client gone and returns false. wait_disconnect() completes when the client
 // closes its side, so a handler can race it against generation (see chat_route.cpp).
 //
+// Streamed routes (Router::add_streaming) run after the head only: body() is empty and they read
+// body_stream() instead. run_blocking() runs disk work (writes, fsync) on the server's blocking
+// pool so that the I/O threads keep serving other connections meanwhile.
+//
 // Thread safety: used only on its connection's strand, except abort(), which the server may call
 // from any thread during a drain that has run out of time.
 #pragma once
@@ -18,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -25,6 +30,7 @@
 
 #include "platform/api_error.h"
 #include "platform/auth/principal.h"
+#include "platform/http/body_stream.h"
 #include "platform/limits.h"
 
 namespace agora::platform::http {
@@ -34,11 +40,19 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class Exchange {
  public:
-  Exchange(boost::beast::tcp_stream& stream, Request request, const ServerLimits& limits)
-      : stream_(stream), request_(std::move(request)), limits_(limits) {}
+  // `blocking`: where run_blocking() runs its work (none: inline, on the caller's thread).
+  Exchange(boost::beast::tcp_stream& stream, Request request, const ServerLimits& limits,
+           boost::asio::any_io_executor blocking = {})
+      : stream_(stream), request_(std::move(request)), limits_(limits), blocking_(std::move(blocking)) {}
 
   const Request& request() const { return request_; }
   const std::string& body() const { return request_.body(); }
+  // The body still to be read, for a streamed route; nullptr otherwise. Owned by the server.
+  BodyStream* body_stream() const { return body_; }
+  void set_body_stream(BodyStream* body) { body_ = body; }
+  // Runs `fn` on the blocking pool and resumes on this connection's strand when it returns (its
+  // exception, if any, is rethrown here). `fn` must outlive the call: pass a named object.
+  boost::asio::awaitable<void> run_blocking(const std::function<void()>& fn);
   std::string_view path() const;  // target without the query string
   const ServerLimits& limits() const { return limits_; }
   // Values of the `{}` segments of the matched route pattern.
@@ -90,6 +104,8 @@ class Exchange {
   boost::beast::tcp_stream& stream_;
   Request request_;
   const ServerLimits& limits_;
+  boost::asio::any_io_executor blocking_;
+  BodyStream* body_ = nullptr;
   unsigned status_ = 0;
   bool streaming_ = false;
   bool client_gone_ = false;

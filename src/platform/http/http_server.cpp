@@ -1,7 +1,9 @@
 #include "platform/http/http_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,10 +13,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+
+#include "platform/http/socket_body_stream.h"
 
 namespace agora::platform::http {
 
@@ -24,7 +30,10 @@ namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 
 HttpServer::HttpServer(HttpServerOptions options, Router router)
-    : options_(std::move(options)), router_(std::move(router)), acceptor_(io_) {}
+    : options_(std::move(options)),
+      router_(std::move(router)),
+      blocking_(static_cast<size_t>(std::max(1, options_.n_blocking_threads))),
+      acceptor_(io_) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -124,6 +133,22 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return d == 0;
 }
 
+// After answering a request whose body was left unread: stop sending, then read and drop what
+// the client still sends for a moment, so that closing does not reset the connection before the
+// client has read the answer (a reset can discard it from the client's receive buffer).
+constexpr std::chrono::milliseconds kLingerTime{2000};
+
+net::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kLingerTime);
+  char scratch[16 * 1024];
+  for (;;) {
+    auto [ec2, n] = co_await stream.async_read_some(net::buffer(scratch), net::as_tuple(net::use_awaitable));
+    if (ec2) break;
+  }
+}
+
 }  // namespace
 
 net::awaitable<void> HttpServer::session(tcp::socket socket) {
@@ -152,91 +177,106 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
   beast::flat_buffer buffer;
   bool first = true;
   for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(L.max_header_bytes));
-    parser.body_limit(L.max_body_bytes);
+    // The head first, with no body type yet: the route decides whether the body is read whole
+    // (string_body, max_body_bytes) or handed to the handler in pieces (buffer_body).
+    bhttp::request_parser<bhttp::empty_body> head;
+    head.header_limit(static_cast<uint32_t>(L.max_header_bytes));
+    head.body_limit(boost::none);  // per route, below
     // The first request's head has header_timeout; a kept-alive connection waits idle_timeout for
     // its next request to start (Beast's timer covers the whole read, so slowloris is bounded).
     stream.expires_after(first ? L.header_timeout : L.idle_timeout);
     first = false;
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, net::as_tuple(net::use_awaitable));
-    if (ec == bhttp::error::body_limit) {
-      const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
-                                           "The request body is larger than the limit of " +
-                                               std::to_string(L.max_body_bytes) + " bytes.", ""},
-                                          L.retry_after_s);
-      co_await write_and_close(bytes);
-      co_return;
-    }
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, head, net::as_tuple(net::use_awaitable));
     if (ec) {
-      if (ec == bhttp::error::header_limit)
-        {
-      const std::string bytes = raw_error({ApiErrorKind::headers_too_large,
-                                            "The request head is larger than the limit of " +
-                                                std::to_string(L.max_header_bytes) + " bytes.", ""},
-                                           L.retry_after_s);
-      co_await write_and_close(bytes);
-    }
-      else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && ec != net::error::eof &&
-               ec != bhttp::error::partial_message && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
-        {
-      const std::string bytes = raw_error(ApiError::invalid("", "Malformed HTTP request: " + ec.message()), L.retry_after_s);
-      co_await write_and_close(bytes);
-    }
+      if (ec == bhttp::error::header_limit) {
+        const std::string bytes = raw_error({ApiErrorKind::headers_too_large,
+                                             "The request head is larger than the limit of " +
+                                                 std::to_string(L.max_header_bytes) + " bytes.", ""},
+                                            L.retry_after_s);
+        co_await write_and_close(bytes);
+      } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && ec != net::error::eof &&
+                 ec != bhttp::error::partial_message &&
+                 ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+        const std::string bytes = raw_error(ApiError::invalid("", "Malformed HTTP request: " + ec.message()), L.retry_after_s);
+        co_await write_and_close(bytes);
+      }
       co_return;
     }
     size_t n_fields = 0;
-    for (auto it = parser.get().begin(); it != parser.get().end(); ++it) ++n_fields;
+    for (auto it = head.get().begin(); it != head.get().end(); ++it) ++n_fields;
     if (n_fields > L.max_header_count) {
-      {
-      const std::string bytes = raw_error({ApiErrorKind::headers_too_large,
-                                          "The request has more than " + std::to_string(L.max_header_count) +
-                                              " header fields.", ""},
-                                         L.retry_after_s);
-      co_await write_and_close(bytes);
-    }
+      {  // the string dies before co_return (GCC 12 coroutine frames)
+        const std::string bytes = raw_error({ApiErrorKind::headers_too_large,
+                                             "The request has more than " + std::to_string(L.max_header_count) +
+                                                 " header fields.", ""},
+                                            L.retry_after_s);
+        co_await write_and_close(bytes);
+      }
       co_return;
     }
-    if (parser.content_length() && *parser.content_length() > L.max_body_bytes) {
-      {
-      const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
-                                          "The request body is larger than the limit of " +
-                                              std::to_string(L.max_body_bytes) + " bytes.", ""},
-                                         L.retry_after_s);
-      co_await write_and_close(bytes);
+    Router::Match match;
+    {
+      std::string_view target(head.get().target().data(), head.get().target().size());
+      if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+      match = router_.match(head.get().method(), target);
     }
-      co_return;
-    }
-    if (parser.get()[bhttp::field::expect] == "100-continue") {
-      static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
-      co_await net::async_write(stream, net::buffer(cont), net::as_tuple(net::use_awaitable));
-    }
-    if (!parser.is_done()) {
-      stream.expires_after(L.body_timeout);
-      auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, parser, net::as_tuple(net::use_awaitable));
-      if (ec2) {
-        if (ec2 == bhttp::error::body_limit)
-          {
-      const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
-                                              "The request body is larger than the limit of " +
-                                                  std::to_string(L.max_body_bytes) + " bytes.", ""},
-                                             L.retry_after_s);
-      co_await write_and_close(bytes);
-    }
+    const bool streamed = match.handler && match.stream_body;
+
+    std::optional<bhttp::request_parser<bhttp::string_body>> whole;
+    std::optional<SocketBodyStream::Parser> piecewise;
+    Request request;
+    if (!streamed) {
+      whole.emplace(std::move(head));
+      whole->body_limit(L.max_body_bytes);
+      if (whole->content_length() && *whole->content_length() > L.max_body_bytes) {
+        {
+          const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
+                                               "The request body is larger than the limit of " +
+                                                   std::to_string(L.max_body_bytes) + " bytes.", ""},
+                                              L.retry_after_s);
+          co_await write_and_close(bytes);
+        }
         co_return;
       }
+      if (beast::iequals(whole->get()[bhttp::field::expect], "100-continue") && !whole->is_done()) {
+        static const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await net::async_write(stream, net::buffer(cont), net::as_tuple(net::use_awaitable));
+      }
+      if (!whole->is_done()) {
+        stream.expires_after(L.body_timeout);
+        auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, *whole, net::as_tuple(net::use_awaitable));
+        if (ec2) {
+          if (ec2 == bhttp::error::body_limit) {
+            const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
+                                                 "The request body is larger than the limit of " +
+                                                     std::to_string(L.max_body_bytes) + " bytes.", ""},
+                                                L.retry_after_s);
+            co_await write_and_close(bytes);
+          }
+          co_return;
+        }
+      }
+      request = whole->release();
+    } else {
+      request = Request(head.get().base());  // the head only; the handler reads the body
+      piecewise.emplace(std::move(head));
+      piecewise->body_limit(L.max_upload_bytes);
     }
     stream.expires_never();
 
     const auto t0 = std::chrono::steady_clock::now();
-    Exchange ex(stream, parser.release(), L);
+    Exchange ex(stream, std::move(request), L, blocking_.get_executor());
+    std::optional<SocketBodyStream> body;
+    if (streamed) {
+      body.emplace(stream, buffer, *piecewise, L);
+      ex.set_body_stream(&*body);
+    }
     ++n_in_flight_;
     {
       std::lock_guard lock(exchanges_mu_);
       exchanges_.insert(&ex);
     }
     const std::string_view path = ex.path();
-    auto match = router_.match(ex.request().method(), path);
     ex.route_label = match.handler || match.wrong_method ? match.label : "unmatched";
     bool handler_failed = false;
     try {
@@ -257,6 +297,8 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
           ex.set_error({ApiErrorKind::not_found, "Unknown request URL: " +
                                                                   std::string(ex.request().method_string()) + " " +
                                                                   std::string(path) + ".", ""});
+      } else if (streamed && piecewise->content_length() && *piecewise->content_length() > L.max_upload_bytes) {
+        ex.set_error(body_error(BodyError::too_large, L));  // refused before reading a byte of it
       } else {
         ex.path_params = std::move(match.params);
         co_await (*match.handler)(ex);
@@ -272,6 +314,9 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
       if (!ex.responded()) ex.set_error({ApiErrorKind::internal, "Internal error.", ""});
       ex.close_after();
     }
+    // A body left unread cannot be skipped reliably: answer, then end the connection.
+    const bool unread_body = streamed && !body->done();
+    if (unread_body) ex.close_after();
     if (!ex.responded()) co_await ex.flush();
     {
       std::lock_guard lock(exchanges_mu_);
@@ -281,6 +326,10 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (options_.on_response)
       options_.on_response(ex.route_label, ex.status(),
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (unread_body && !ex.client_gone()) {
+      co_await linger_close(stream);
+      co_return;
+    }
     if (!ex.keep_alive() || draining_.load()) break;
   }
   boost::system::error_code ec;

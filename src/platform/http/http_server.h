@@ -9,6 +9,13 @@
 // after idle_timeout. /v1/ routes need `Authorization: Bearer <api_key>` when a key is set (401).
 // Connections beyond max_connections get a 503 and are closed.
 //
+// Streamed routes (Router::add_streaming) are authenticated on the head alone and their handler
+// reads the body in pieces (body_stream.h) up to max_upload_bytes: a 401, a 503 while draining or
+// a Content-Length over the limit (413) is answered before one byte of the body is read. A
+// streamed request whose handler answered before reading its whole body ends its connection
+// (after a short lingering close, so the client still gets the answer). Handlers run disk work on
+// a separate blocking pool (Exchange::run_blocking, n_blocking_threads).
+//
 // Drain (SIGTERM): begin_drain() makes every new request a 503 (with Retry-After, Connection:
 // close), lets in-flight requests finish, and after drain_timeout aborts those still running
 // (Exchange::abort()); run() returns once none is left. Thread-safe: begin_drain() and stop()
@@ -28,6 +35,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "engine/util/status.h"
 #include "platform/http/router.h"
@@ -42,6 +50,7 @@ struct HttpServerOptions {
   // or sets an error response and returns false. Runs before routing; replaces the api_key check.
   std::function<bool(Exchange&)> authenticate;
   int n_threads = 2;
+  int n_blocking_threads = 4;  // Exchange::run_blocking (uploads' writes and fsyncs)
   // Called after each response with the route label, status and seconds taken (any I/O thread).
   std::function<void(const std::string&, unsigned, double)> on_response;
   // Called once when a drain begins (e.g. Backend::begin_shutdown).
@@ -72,6 +81,7 @@ class HttpServer {
   HttpServerOptions options_;
   Router router_;
   boost::asio::io_context io_;
+  boost::asio::thread_pool blocking_;  // after io_: joined before io_ is destroyed
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::atomic<int> n_connections_{0};

@@ -25,6 +25,11 @@ void Router::add(boost::beast::http::verb method, std::string pattern, Handler h
   routes_.push_back(std::move(r));
 }
 
+void Router::add_streaming(boost::beast::http::verb method, std::string pattern, Handler handler) {
+  Route r{method, pattern, split_path(pattern), std::move(handler), true};
+  routes_.push_back(std::move(r));
+}
+
 Router::Match Router::match(boost::beast::http::verb method, std::string_view path) const {
   Match m;
   const auto segs = split_path(path);
@@ -46,6 +51,7 @@ Router::Match Router::match(boost::beast::http::verb method, std::string_view pa
     m.wrong_method = false;
     m.label = r.pattern;
     m.params = std::move(params);
+    m.stream_body = r.stream_body;
     return m;
   }
   return m;
