@@ -17,6 +17,7 @@ struct PlatformContext {
   auth::Authenticator& auth;
   ServerLimits limits;
   std::string web_dir;  // the built web app (web/dist); empty = not served
+  std::string data_dir = {};  // --data-dir (uploads spool under DATA/files); empty in tests
 };
 
 }  // namespace agora::platform

@@ -110,7 +110,8 @@ int run_serve(const ServeOptions& o) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   // State: open the Store, hold the data directory, settle what a crash left behind.
-  auto store = storage::open_store({.data_dir = o.data_dir});
+  // A file can be as large as an upload's body allows (the multipart framing is a few hundred bytes).
+  auto store = storage::open_store({.data_dir = o.data_dir, .max_file_bytes = static_cast<int64_t>(o.limits.max_upload_bytes)});
   if (!store) {
     std::fprintf(stderr, "agora serve: data directory %s: %s\n", o.data_dir.c_str(), store.status().message().c_str());
     return 2;
@@ -146,7 +147,7 @@ int run_serve(const ServeOptions& o) {
 
   Metrics metrics;
   OpenAiContext ctx{*reg.value(), metrics, o.limits};
-  PlatformContext pctx{*reg.value(), **store, authn, o.limits, find_web_dir(o.web_dir)};
+  PlatformContext pctx{*reg.value(), **store, authn, o.limits, find_web_dir(o.web_dir), o.data_dir};
   http::Router router;
   register_openai_routes(router, ctx);
   auto stateful = register_stateful_routes(router, pctx);

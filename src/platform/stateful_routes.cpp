@@ -19,7 +19,8 @@ class Routes final : public StatefulRoutes {
                    [](const http::Exchange& ex) -> std::optional<storage::Owner> {
                      if (!ex.principal) return std::nullopt;
                      return ex.principal->owner();
-                   }} {}
+                   },
+                   ctx.data_dir.empty() ? std::string() : ctx.data_dir + "/files"} {}
   void stop_background() override { run_loop.stop(); }
   responses::ResponseService responses;
   runs::RunLoop run_loop;  // Assistants runs (src/platform/runs/)

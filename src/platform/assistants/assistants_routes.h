@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -30,6 +31,9 @@ struct AssistantsContext {
   ServerLimits limits;
   // The tenant a request acts for; nullopt answers 401.
   std::function<std::optional<storage::Owner>(const http::Exchange&)> owner_of;
+  // Where uploads whose `file` part precedes `purpose` are spooled (upload_spool.h): DATA/files
+  // in `agora serve`; empty = the system's temporary directory.
+  std::string upload_spool_dir = {};
 };
 
 void register_assistants_routes(http::Router& router, AssistantsContext& ctx);
