@@ -1,5 +1,11 @@
 #include "engine/context.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <new>
+#include <string>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -36,7 +42,28 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
   if (cp.kv_blocks <= 0) cp.kv_blocks = blocks_per_seq * cp.n_seq;
   if (cp.kv_blocks > (int64_t(1) << 31) / cp.block_size) return Status(ErrorCode::invalid_argument, "KV pool too large");
   c->params_ = cp;
-  c->kv_ = std::make_unique<KvCache>(p, cp.kv_blocks, cp.block_size, cp.kv_type);
+  // The KV pool is allocated and touched up front: refuse one that cannot fit in this machine's
+  // memory with the numbers, instead of an allocation failure or the OOM killer later.
+  const size_t kv_bytes = KvCache::bytes_for(p, cp.kv_blocks * cp.block_size, cp.kv_type);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  auto gib = [](double b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f GiB", b / (1024.0 * 1024 * 1024));
+    return std::string(buf);
+  };
+  const std::string kv_what = "the KV cache for " + std::to_string(cp.kv_blocks * cp.block_size) + " positions (" +
+                              std::to_string(cp.n_seq) + " sequences x " + std::to_string(cp.n_ctx) +
+                              " context) needs " + gib(static_cast<double>(kv_bytes));
+  if (pages > 0 && page > 0 && kv_bytes > static_cast<size_t>(pages) * static_cast<size_t>(page))
+    return Status(ErrorCode::out_of_range, kv_what + " but this machine has " +
+                                               gib(static_cast<double>(pages) * static_cast<double>(page)) +
+                                               " of memory: lower the context size or the number of parallel sequences");
+  try {
+    c->kv_ = std::make_unique<KvCache>(p, cp.kv_blocks, cp.block_size, cp.kv_type);
+  } catch (const std::bad_alloc&) {
+    return Status(ErrorCode::out_of_range, kv_what + ", which could not be allocated: lower the context size or the "
+                                                     "number of parallel sequences");
+  }
   c->tables_.resize(static_cast<size_t>(cp.n_seq));
   c->pool_ = std::make_unique<ThreadPool>(cp.n_threads);
   const size_t B = static_cast<size_t>(cp.n_batch);

@@ -110,6 +110,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model, const V
 }
 
 Scheduler::~Scheduler() {
+  if (!shared_) return;  // create() failed before the engine thread started
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->stop = true;

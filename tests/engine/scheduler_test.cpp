@@ -95,6 +95,19 @@ const std::vector<std::string> kPrompts = {
     "The boy ran to the", "Sue liked to play with", "In the forest there was", "A girl named Amy",
     "The fish swam", "Ben saw a big truck", "It was a cold day", "The bear was hungry"};
 
+// A KV pool larger than the machine's memory is refused with the numbers (not an allocation
+// failure, an OOM kill, or a crash while the half-built scheduler is torn down).
+TEST_F(SchedulerTest, AKvCacheBeyondMemoryIsAClearError) {
+  SchedulerParams p;
+  p.n_parallel = 64;
+  p.n_ctx = 1 << 24;  // 2^30 positions: within the pool's index range, far beyond any memory
+  auto s = Scheduler::create(*model_, *vocab_, p);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), ErrorCode::out_of_range);
+  EXPECT_NE(s.status().message().find("KV cache"), std::string::npos) << s.status().message();
+  EXPECT_NE(s.status().message().find("GiB"), std::string::npos) << s.status().message();
+}
+
 TEST_F(SchedulerTest, GreedyMatchesDirectDecoding) {
   GenerateParams g = params("Once upon a time", 40, 0.0f, 0);
   // Direct: the Context, token by token.

@@ -40,6 +40,13 @@ class KvCache {
     return type_ == KvType::q8_0 ? static_cast<size_t>(n / 32) * 34 : static_cast<size_t>(n) * elem_size();
   }
   size_t bytes() const { return bytes_; }
+  // What a pool of n_cells positions for model `p` takes, before allocating it.
+  static size_t bytes_for(const ModelParams& p, int64_t n_cells, KvType type) {
+    auto row = [&](int64_t n) {
+      return type == KvType::q8_0 ? static_cast<size_t>(n / 32) * 34 : static_cast<size_t>(n) * (type == KvType::f32 ? 4 : 2);
+    };
+    return static_cast<size_t>(p.n_layer) * static_cast<size_t>(n_cells) * (row(p.n_embd_k_gqa()) + row(p.n_embd_v_gqa()));
+  }
 
   // A free block with refcount 1, or -1 when the pool is empty.
   int32_t alloc();
