@@ -139,7 +139,7 @@ def main():
     port = free_port()
     results["Agora"] = measure("Agora", [args.agora, "serve", "--model", args.model, "--alias", "m", "--port", str(port),
                                          "--threads", str(args.threads), "--parallel", str(args.slots),
-                                         "--ctx-size", str(args.ctx * args.slots), "--no-auth",
+                                         "--ctx-size", str(args.ctx), "--no-auth",
                                          "--data-dir", f"/tmp/agora-serve-compare-{os.getpid()}"], port, "m", args)
     if args.llama_server:
         port = free_port()
