@@ -448,7 +448,10 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
     if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
     if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
     for (int64_t idx = begin; idx < end; ++idx) {
-      const int64_t t = idx / H, h = idx % H, kvh = h / group;
+      // Items run KV-head-major (kvh, token, head in its group): one thread's consecutive items
+      // read the same K/V head slice, which then stays in its L2 instead of cycling every head
+      // of the layer through it (8x faster long prompts; each item's arithmetic is unchanged).
+      const int64_t kvh = idx / (T * group), t = (idx / group) % T, h = kvh * group + idx % group;
       const BatchEntry& e = batch[t];
       const float* q = &q_[t * nq + h * hdk];
       const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0;
