@@ -155,8 +155,9 @@ bool MultipartParser::header_line_done(MultipartSink& sink) {
   if (line_.empty()) {  // the blank line: the part's data follows
     if (!has_disposition_ || head_.name.empty())
       return fail("A multipart part has no Content-Disposition name.");
-    if (++n_parts_ > kMaxMultipartParts)
+    if (n_parts_ == kMaxMultipartParts)
       return fail("Too many multipart parts (at most " + std::to_string(kMaxMultipartParts) + ").");
+    ++n_parts_;
     state_ = State::body;
     sink.on_part_begin(head_);
     return true;

@@ -220,6 +220,7 @@ TEST(Multipart, Malformed) {
   auto o = parse_whole(many);
   EXPECT_FALSE(o.ok);
   EXPECT_NE(o.error.find("Too many"), std::string::npos) << o.error;
+  EXPECT_EQ(o.parts.size(), kMaxMultipartParts);  // the sink never sees the part over the cap
   // After an error, more input is refused and changes nothing.
   MultipartParser p("XyZ");
   Collect c;
