@@ -6,6 +6,7 @@
 //
 // Prints a markdown table (or JSON lines with --json). Every request uses random token ids for
 // its prompt (a benchmark of the engine, not of the text), greedy decoding and ignore_eos.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -100,9 +101,10 @@ int main(int argc, char** argv) {
   if (!json) {
     std::printf("model: %s (%s, %.1fM params, %.1f MiB)\n\n", path.c_str(), mp.arch_name.c_str(), model.value()->n_params() / 1e6,
                 model.value()->weight_bytes() / 1048576.0);
-    std::printf("| sequences | generated tokens | seconds | aggregate tok/s | per-sequence tok/s |\n|---:|---:|---:|---:|---:|\n");
+    std::printf("| sequences | generated tokens | seconds | aggregate tok/s | per-sequence tok/s | decode-phase tok/s |\n"
+                "|---:|---:|---:|---:|---:|---:|\n");
   }
-  double base = 0;
+  double base = 0, decode_base = 0;
   for (int n_seq : {1, 4, 8, 16}) {
     SchedulerParams sp;
     sp.n_parallel = n_seq;
@@ -125,13 +127,21 @@ int main(int argc, char** argv) {
     }
     // Measure decode: warm up with one short run, then time the full batch.
     run_all(*s.value(), {reqs[0]}, nullptr);
-    const double sec = run_all(*s.value(), reqs, nullptr);
+    std::vector<double> ttft;
+    const double sec = run_all(*s.value(), reqs, &ttft);
     const double tps = n_seq * n_gen / sec;
-    if (n_seq == 1) base = tps;
+    // Decode phase: from the moment every sequence has its first token (all prompts read) to the
+    // end, the tokens generated after the first.
+    double last_first = 0;
+    for (double t : ttft) last_first = std::max(last_first, t);
+    const double decode_tps = n_gen > 1 && sec > last_first ? n_seq * (n_gen - 1) / (sec - last_first) : 0.0;
+    if (n_seq == 1) base = tps, decode_base = decode_tps;
     if (json)
-      std::printf("{\"test\":\"tg%d@b%d\",\"sequences\":%d,\"tps\":%.2f,\"speedup\":%.2f}\n", n_gen, n_seq, n_seq, tps, tps / base);
+      std::printf("{\"test\":\"tg%d@b%d\",\"sequences\":%d,\"tps\":%.2f,\"speedup\":%.2f,\"decode_tps\":%.2f,\"decode_speedup\":%.2f}\n",
+                  n_gen, n_seq, n_seq, tps, tps / base, decode_tps, decode_base > 0 ? decode_tps / decode_base : 0.0);
     else
-      std::printf("| %d | %d | %.2f | %.1f (%.2fx) | %.1f |\n", n_seq, n_seq * n_gen, sec, tps, tps / base, tps / n_seq);
+      std::printf("| %d | %d | %.2f | %.1f (%.2fx) | %.1f | %.1f (%.2fx) |\n", n_seq, n_seq * n_gen, sec, tps, tps / base,
+                  tps / n_seq, decode_tps, decode_base > 0 ? decode_tps / decode_base : 0.0);
   }
 
   // Time to first token with a long shared prefix: cold, then cached.
