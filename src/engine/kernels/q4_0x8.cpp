@@ -12,6 +12,7 @@
 #include "engine/kernels/q4_0x8.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/kernels/block_combine.h"
@@ -94,7 +95,20 @@ struct Choice {
   Q4_0x8Kernel fn;
 };
 
+Choice choose_fastest();
+
+// AGORA_Q4_0X8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements).
 Choice choose() {
+  if (const char* want = std::getenv("AGORA_Q4_0X8_KERNEL"); want && *want) {
+    Q4_0x8KernelEntry all[8];
+    const int n = q4_0x8_kernels_available(all, 8);
+    for (int k = 0; k < n; ++k)
+      if (std::strcmp(all[k].name, want) == 0) return {all[k].name, all[k].fn};
+  }
+  return choose_fastest();
+}
+
+Choice choose_fastest() {
 #ifdef AGORA_Q4_0X8_AVX2
   if (cpu_has_avx2_fma_f16c()) {
     if (cpu_has_avx_vnni() && q4_0x8_kernel_vnni) return {"avx-vnni", q4_0x8_kernel_vnni};
