@@ -46,15 +46,15 @@ size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   return 0;
 }
 
-// Repacked Q8_0: as matmul_q4_0x8, with the per-chunk activation terms.
-void matmul_q8_0x8(const WeightView& w, const uint8_t* act, size_t act_row, const Q8ChunkAux* aux, int64_t n_tok,
-                   float* y, ThreadPool& pool) {
+// Repacked matrices (q4_0x8.h): groups of eight rows split across the pool; each group is one
+// sequential stream of records, dotted with up to kTokens tokens per kernel call while it sits in
+// L1. `Aux` is the per-block activation data the layout's kernels take.
+template <typename Kernel, typename Aux>
+void matmul_groups(const WeightView& w, Kernel kernel, size_t record_bytes, int64_t k_tokens, const uint8_t* act,
+                   size_t act_row, const Aux* aux, int64_t n_tok, float* y, ThreadPool& pool) {
   const int64_t nb = w.n_in / QK8_0, n_out = w.n_out, n_groups = n_out / 8;
-  Q8_0x8Kernel kernel = q8_0x8_kernel();
-  if (!kernel) kernel = q8_0x8_kernel_scalar();
   const auto* wdata = static_cast<const uint8_t*>(w.data);
-  const size_t group_bytes = static_cast<size_t>(nb) * kQ8_0x8RecordBytes;
-  constexpr int64_t kTokens = 4;
+  const size_t group_bytes = static_cast<size_t>(nb) * record_bytes;
   pool.parallel_for(
       n_groups,
       [&](int64_t gb, int64_t ge) {
@@ -62,35 +62,8 @@ void matmul_q8_0x8(const WeightView& w, const uint8_t* act, size_t act_row, cons
           const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
           for (int64_t g = gb; g < ge; ++g) {
             const uint8_t* grp = wdata + static_cast<size_t>(g) * group_bytes;
-            for (int64_t t = t0; t < t1; t += kTokens) {
-              const int nt = static_cast<int>(std::min<int64_t>(kTokens, t1 - t));
-              kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, aux + static_cast<size_t>(t * nb),
-                     static_cast<size_t>(nb), nt, y + t * n_out + g * 8, static_cast<size_t>(n_out));
-            }
-          }
-        }
-      },
-      /*min_chunk=*/2);
-}
-
-// Repacked Q4_0: groups of eight rows split across the pool; each group is one sequential stream
-// of records, dotted with up to four tokens per kernel call while it sits in L1.
-void matmul_q4_0x8(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux, int64_t n_tok,
-                   float* y, ThreadPool& pool) {
-  const int64_t nb = w.n_in / QK4_0, n_out = w.n_out, n_groups = n_out / 8;
-  const Q4_0x8Kernel kernel = q4_0x8_kernel();
-  const auto* wdata = static_cast<const uint8_t*>(w.data);
-  const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
-  constexpr int64_t kTokens = 8;
-  pool.parallel_for(
-      n_groups,
-      [&](int64_t gb, int64_t ge) {
-        for (int64_t t0 = 0; t0 < n_tok; t0 += kTokenTile) {
-          const int64_t t1 = std::min(n_tok, t0 + kTokenTile);
-          for (int64_t g = gb; g < ge; ++g) {
-            const uint8_t* grp = wdata + static_cast<size_t>(g) * group_bytes;
-            for (int64_t t = t0; t < t1; t += kTokens) {
-              const int nt = static_cast<int>(std::min<int64_t>(kTokens, t1 - t));
+            for (int64_t t = t0; t < t1; t += k_tokens) {
+              const int nt = static_cast<int>(std::min<int64_t>(k_tokens, t1 - t));
               kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, aux + static_cast<size_t>(t * nb),
                      static_cast<size_t>(nb), nt, y + t * n_out + g * 8, static_cast<size_t>(n_out));
             }
@@ -140,7 +113,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     const size_t pad = (alignof(Q8BlockAux) - act_bytes % alignof(Q8BlockAux)) % alignof(Q8BlockAux);
     auto* sums = reinterpret_cast<Q8BlockAux*>(scratch.data() + act_bytes + pad);
     for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, sums + t * nb);
-    matmul_q4_0x8(w, act, act_row, sums, n_tok, y, pool);
+    matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, /*k_tokens=*/8, act, act_row, sums, n_tok, y, pool);
     return;
   }
   if (w.layout == WeightLayout::q8_0x8) {
@@ -149,7 +122,8 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     const size_t pad = (alignof(Q8ChunkAux) - act_bytes % alignof(Q8ChunkAux)) % alignof(Q8ChunkAux);
     auto* aux = reinterpret_cast<Q8ChunkAux*>(scratch.data() + act_bytes + pad);
     for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
-    matmul_q8_0x8(w, act, act_row, aux, n_tok, y, pool);
+    const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
+    matmul_groups(w, kernel, kQ8_0x8RecordBytes, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
     return;
   }
 

@@ -125,28 +125,46 @@ const Choice& chosen() {
 
 }  // namespace
 
-bool q4_0x8_eligible(const WeightView& w) {
-  return w.type == GgmlType::Q4_0 && w.layout == WeightLayout::rows && w.n_out > 0 && w.n_out % 8 == 0 &&
-         w.n_in % QK4_0 == 0 && w.row_bytes == static_cast<size_t>(w.n_in / QK4_0) * sizeof(BlockQ4_0);
+namespace {
+
+// A row-major matrix of `Block`s (type t) whose rows come in whole groups of eight.
+template <typename Block>
+bool groups_eligible(const WeightView& w, GgmlType t, int64_t block_values) {
+  return w.type == t && w.layout == WeightLayout::rows && w.n_out > 0 && w.n_out % 8 == 0 &&
+         w.n_in % block_values == 0 && w.row_bytes == static_cast<size_t>(w.n_in / block_values) * sizeof(Block);
 }
+
+// Writes groups [g0, g1) of 8-row records: the eight f16 scales, then `put_quants(block, rec, r)`
+// for each row r.
+template <typename Block, typename PutQuants>
+void repack_groups(const WeightView& w, int64_t block_values, size_t record_bytes, uint8_t* dst, int64_t g0,
+                   int64_t g1, PutQuants put_quants) {
+  const int64_t nb = w.n_in / block_values;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int64_t g = g0; g < g1; ++g) {
+    uint8_t* rec = dst + static_cast<size_t>(g * nb) * record_bytes;
+    for (int64_t i = 0; i < nb; ++i, rec += record_bytes) {
+      for (int r = 0; r < 8; ++r) {
+        const auto* b = reinterpret_cast<const Block*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
+        std::memcpy(rec + 2 * r, &b->d, 2);
+        put_quants(*b, rec, r);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool q4_0x8_eligible(const WeightView& w) { return groups_eligible<BlockQ4_0>(w, GgmlType::Q4_0, QK4_0); }
 
 size_t q4_0x8_bytes(int64_t n_in, int64_t n_out) {
   return static_cast<size_t>(n_out / 8) * static_cast<size_t>(n_in / QK4_0) * kQ4_0x8RecordBytes;
 }
 
 void repack_q4_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
-  const int64_t nb = w.n_in / QK4_0;
-  const auto* src = static_cast<const uint8_t*>(w.data);
-  for (int64_t g = g0; g < g1; ++g) {
-    uint8_t* rec = dst + static_cast<size_t>(g * nb) * kQ4_0x8RecordBytes;
-    for (int64_t i = 0; i < nb; ++i, rec += kQ4_0x8RecordBytes) {
-      for (int r = 0; r < 8; ++r) {
-        const auto* b = reinterpret_cast<const BlockQ4_0*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
-        std::memcpy(rec + 2 * r, &b->d, 2);
-        for (int j = 0; j < 16; ++j) rec[quant_offset(r, j)] = b->qs[j];
-      }
-    }
-  }
+  repack_groups<BlockQ4_0>(w, QK4_0, kQ4_0x8RecordBytes, dst, g0, g1, [](const BlockQ4_0& b, uint8_t* rec, int r) {
+    for (int j = 0; j < 16; ++j) rec[quant_offset(r, j)] = b.qs[j];
+  });
 }
 
 void q8_0_block_aux(const void* act_row, int64_t nb, Q8BlockAux* out) {
@@ -207,29 +225,17 @@ void q8_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size
 
 }  // namespace
 
-bool q8_0x8_eligible(const WeightView& w) {
-  return w.type == GgmlType::Q8_0 && w.layout == WeightLayout::rows && w.n_out > 0 && w.n_out % 8 == 0 &&
-         w.n_in % QK8_0 == 0 && w.row_bytes == static_cast<size_t>(w.n_in / QK8_0) * sizeof(BlockQ8_0);
-}
+bool q8_0x8_eligible(const WeightView& w) { return groups_eligible<BlockQ8_0>(w, GgmlType::Q8_0, QK8_0); }
 
 size_t q8_0x8_bytes(int64_t n_in, int64_t n_out) {
   return static_cast<size_t>(n_out / 8) * static_cast<size_t>(n_in / QK8_0) * kQ8_0x8RecordBytes;
 }
 
 void repack_q8_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
-  const int64_t nb = w.n_in / QK8_0;
-  const auto* src = static_cast<const uint8_t*>(w.data);
-  for (int64_t g = g0; g < g1; ++g) {
-    uint8_t* rec = dst + static_cast<size_t>(g * nb) * kQ8_0x8RecordBytes;
-    for (int64_t i = 0; i < nb; ++i, rec += kQ8_0x8RecordBytes) {
-      for (int r = 0; r < 8; ++r) {
-        const auto* b = reinterpret_cast<const BlockQ8_0*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
-        std::memcpy(rec + 2 * r, &b->d, 2);
-        for (int j = 0; j < 32; ++j)
-          rec[16 + 32 * (j / 4) + 4 * r + j % 4] = static_cast<uint8_t>(static_cast<uint8_t>(b->qs[j]) ^ 0x80u);
-      }
-    }
-  }
+  repack_groups<BlockQ8_0>(w, QK8_0, kQ8_0x8RecordBytes, dst, g0, g1, [](const BlockQ8_0& b, uint8_t* rec, int r) {
+    for (int j = 0; j < 32; ++j)
+      rec[16 + 32 * (j / 4) + 4 * r + j % 4] = static_cast<uint8_t>(static_cast<uint8_t>(b.qs[j]) ^ 0x80u);
+  });
 }
 
 void q8_0_chunk_aux(const void* act_row, int64_t nb, Q8ChunkAux* out) {

@@ -228,14 +228,13 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
     if (!streamed) {
       whole.emplace(std::move(head));
       whole->body_limit(L.max_body_bytes);
-      if (whole->content_length() && *whole->content_length() > L.max_body_bytes) {
-        {
-          const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
+      // 413 with the OpenAI error object, then close (the rest of the body is not read).
+      const std::string too_large = raw_error({ApiErrorKind::payload_too_large,
                                                "The request body is larger than the limit of " +
                                                    std::to_string(L.max_body_bytes) + " bytes.", ""},
                                               L.retry_after_s);
-          co_await write_and_close(bytes);
-        }
+      if (whole->content_length() && *whole->content_length() > L.max_body_bytes) {
+        co_await write_and_close(too_large);
         co_return;
       }
       if (beast::iequals(whole->get()[bhttp::field::expect], "100-continue") && !whole->is_done()) {
@@ -246,13 +245,7 @@ net::awaitable<void> HttpServer::session(tcp::socket socket) {
         stream.expires_after(L.body_timeout);
         auto [ec2, n2] = co_await bhttp::async_read(stream, buffer, *whole, net::as_tuple(net::use_awaitable));
         if (ec2) {
-          if (ec2 == bhttp::error::body_limit) {
-            const std::string bytes = raw_error({ApiErrorKind::payload_too_large,
-                                                 "The request body is larger than the limit of " +
-                                                     std::to_string(L.max_body_bytes) + " bytes.", ""},
-                                                L.retry_after_s);
-            co_await write_and_close(bytes);
-          }
+          if (ec2 == bhttp::error::body_limit) co_await write_and_close(too_large);
           co_return;
         }
       }
