@@ -77,6 +77,27 @@ std::string chunk(std::string_view payload) {
 }
 }  // namespace
 
+net::awaitable<bool> Exchange::begin_body(unsigned status, std::string_view content_type, uint64_t content_length) {
+  status_ = status;
+  streaming_ = true;
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                     std::string(boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status))) +
+                     "\r\nServer: agora\r\nContent-Type: ";
+  head.append(content_type);
+  head += "\r\nContent-Length: " + std::to_string(content_length) + "\r\n";
+  head += keep_alive() ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  co_return co_await write_raw(head);
+}
+
+net::awaitable<bool> Exchange::send_body(std::string_view bytes) {
+  if (client_gone_) co_return false;
+  stream_.expires_after(limits_.write_timeout);
+  auto [ec, n] = co_await net::async_write(stream_, net::buffer(bytes.data(), bytes.size()), net::as_tuple(net::use_awaitable));
+  stream_.expires_never();
+  if (ec) client_gone_ = true;
+  co_return !ec;
+}
+
 net::awaitable<bool> Exchange::begin_stream() {
   status_ = 200;
   streaming_ = true;

@@ -73,6 +73,11 @@ class Exchange {
   bool has_pending() const { return pending_status_ != 0; }
   boost::asio::awaitable<bool> flush();
 
+  // A body of known length written in pieces (file downloads): begin_body() sends the head,
+  // send_body() each piece; the pieces must add up to content_length. false: the client is gone.
+  boost::asio::awaitable<bool> begin_body(unsigned status, std::string_view content_type, uint64_t content_length);
+  boost::asio::awaitable<bool> send_body(std::string_view bytes);
+
   boost::asio::awaitable<bool> begin_stream();
   boost::asio::awaitable<bool> send_event(std::string_view data);
   boost::asio::awaitable<bool> end_stream();  // "data: [DONE]" and the last chunk
