@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -140,7 +141,7 @@ def main():
     results["Agora"] = measure("Agora", [args.agora, "serve", "--model", args.model, "--alias", "m", "--port", str(port),
                                          "--threads", str(args.threads), "--parallel", str(args.slots),
                                          "--ctx-size", str(args.ctx), "--no-auth",
-                                         "--data-dir", f"/tmp/agora-serve-compare-{os.getpid()}"], port, "m", args)
+                                         "--data-dir", tempfile.mkdtemp(prefix="agora-serve-compare-")], port, "m", args)
     if args.llama_server:
         port = free_port()
         results["llama-server"] = measure("llama-server", [args.llama_server, "-m", args.model, "--port", str(port),
