@@ -6,7 +6,7 @@
 
 #include <sys/mman.h>
 
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 
 namespace agora {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 #include "engine/tensor/quant_blocks.h"
 #include "engine/kernels/type_ops.h"
 
@@ -46,7 +46,7 @@ size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   return 0;
 }
 
-// Repacked matrices (q4_0x8.h): groups of eight rows split across the pool; each group is one
+// Repacked matrices (repacked.h): groups of eight rows split across the pool; each group is one
 // sequential stream of records, dotted with up to kTokens tokens per kernel call while it sits in
 // L1. `Aux` is the per-block activation data the layout's kernels take.
 template <typename Kernel, typename Aux>
@@ -107,23 +107,24 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     act = dst;
   }
 
-  if (w.layout == WeightLayout::q4_0x8) {
+  if (w.layout != WeightLayout::rows) {
+    // The repacked layouts take per-block activation data, placed in the scratch after the
+    // activations (block_sums_bytes reserved it).
     const int64_t nb = n_in / QK8_0;
     const size_t act_bytes = act_row * static_cast<size_t>(n_tok);
-    const size_t pad = (alignof(Q8BlockAux) - act_bytes % alignof(Q8BlockAux)) % alignof(Q8BlockAux);
-    auto* sums = reinterpret_cast<Q8BlockAux*>(scratch.data() + act_bytes + pad);
-    for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, sums + t * nb);
-    matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, /*k_tokens=*/8, act, act_row, sums, n_tok, y, pool);
-    return;
-  }
-  if (w.layout == WeightLayout::q8_0x8) {
-    const int64_t nb = n_in / QK8_0;
-    const size_t act_bytes = act_row * static_cast<size_t>(n_tok);
-    const size_t pad = (alignof(Q8ChunkAux) - act_bytes % alignof(Q8ChunkAux)) % alignof(Q8ChunkAux);
-    auto* aux = reinterpret_cast<Q8ChunkAux*>(scratch.data() + act_bytes + pad);
-    for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
-    const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
-    matmul_groups(w, kernel, kQ8_0x8RecordBytes, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
+    auto aux_area = [&](auto align) {
+      return scratch.data() + act_bytes + (align - act_bytes % align) % align;
+    };
+    if (w.layout == WeightLayout::q4_0x8) {
+      auto* aux = reinterpret_cast<Q8BlockAux*>(aux_area(alignof(Q8BlockAux)));
+      for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
+      matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, /*k_tokens=*/8, act, act_row, aux, n_tok, y, pool);
+    } else {
+      auto* aux = reinterpret_cast<Q8ChunkAux*>(aux_area(alignof(Q8ChunkAux)));
+      for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
+      const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
+      matmul_groups(w, kernel, kQ8_0x8RecordBytes, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
+    }
     return;
   }
 

@@ -1,4 +1,4 @@
-// Internal to the q4_0x8 kernels (q4_0x8.cpp: AVX2; q4_0x8_vnni.cpp: AVX-VNNI, compiled with
+// Internal to the repacked-weight kernels (repacked.cpp: AVX2; repacked_vnni.cpp: AVX-VNNI, compiled with
 // -mavxvnni so that its instantiation of run_group inlines vpdpbusd). Everything here has internal
 // linkage, so the two translation units never share a copy compiled for the other's ISA.
 #pragma once
@@ -7,13 +7,13 @@
 
 #include <cstring>
 
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
 
 namespace agora {
 
-// Set by q4_0x8_vnni.cpp when the build can emit AVX-VNNI (null otherwise).
+// Set by repacked_vnni.cpp when the build can emit AVX-VNNI (null otherwise).
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
 extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 

@@ -1,9 +1,9 @@
 // ctest-labels: unit
-// Repacked Q4_0 (q4_0x8.h): every kernel this CPU runs returns the scalar reference's bits, and
+// Repacked weights (repacked.h), Q4_0x8 and Q8_0x8: every kernel this CPU runs returns the scalar reference's bits, and
 // matmul on the repacked matrix returns exactly what it returns on the file's rows, for any
 // token count (batch invariance) and thread count. Activations with extreme values (every quant
 // at -128 or 127, all-zero blocks) cover the int16 and sign edges of the multiply-adds.
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Q4_0 weights repacked at load time into groups of eight rows ("Q4_0x8"), and the matrix
-// kernels that read them.
+// Weights repacked at load time into groups of eight interleaved rows, and the matrix kernels
+// that read them: Q4_0 ("Q4_0x8", below) and Q8_0 ("Q8_0x8", further down).
 //
 // Layout: the rows of a Q4_0 matrix are taken eight at a time (n_out must be a multiple of 8).
 // For each group g and each block index i the group stores one 144-byte record:

@@ -1,5 +1,5 @@
-// Repacked Q4_0 ("Q4_0x8", see q4_0x8.h): repacking, the scalar reference kernel, and the AVX2 and
-// AVX-VNNI kernels, chosen at run time. Every kernel computes each block's exact integer dot and
+// Repacked weights (repacked.h): Q4_0x8 and Q8_0x8 repacking, the scalar reference kernels, the
+// AVX2 kernel and the selection of the AVX-VNNI ones (repacked_vnni.cpp) at run time. Every kernel computes each block's exact integer dot and
 // then the same float operations in the same order, so all of them return the same bits.
 
 // No fused multiply-add unless written as one (see block_combine.h).
@@ -9,7 +9,7 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -23,7 +23,7 @@
 
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define AGORA_Q4_0X8_AVX2 1
-#include "engine/kernels/q4_0x8_x86.h"
+#include "engine/kernels/repacked_x86.h"
 #endif
 
 namespace agora {
@@ -79,7 +79,7 @@ void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t ac
   }
 }
 
-// AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4); its kernel lives in q4_0x8_vnni.cpp.
+// AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4); its kernel lives in repacked_vnni.cpp.
 bool cpu_has_avx_vnni() {
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (__get_cpuid_max(0, nullptr) < 7) return false;

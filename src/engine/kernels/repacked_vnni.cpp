@@ -1,5 +1,5 @@
-// The AVX-VNNI kernel for repacked Q4_0 (q4_0x8.h). This file alone is compiled with -mavxvnni
-// (CMakeLists.txt); q4_0x8.cpp calls it only when CPUID reports AVX-VNNI.
+// The AVX-VNNI kernel for repacked Q4_0 (repacked.h). This file alone is compiled with -mavxvnni
+// (CMakeLists.txt); repacked.cpp calls it only when CPUID reports AVX-VNNI.
 
 // No fused multiply-add unless written as one (see block_combine.h).
 #if defined(__clang__)
@@ -8,11 +8,11 @@
 #pragma GCC optimize("fp-contract=off")
 #endif
 
-#include "engine/kernels/q4_0x8.h"
+#include "engine/kernels/repacked.h"
 
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__AVXVNNI__)
 
-#include "engine/kernels/q4_0x8_x86.h"
+#include "engine/kernels/repacked_x86.h"
 
 namespace agora {
 namespace {
