@@ -65,6 +65,7 @@ Result<std::unique_ptr<Context>> Context::create(const Model& model, ContextPara
                                                      "number of parallel sequences");
   }
   c->tables_.resize(static_cast<size_t>(cp.n_seq));
+  c->tiles_.reserve(static_cast<size_t>(cp.n_batch) + 1);
   c->pool_ = std::make_unique<ThreadPool>(cp.n_threads);
   const size_t B = static_cast<size_t>(cp.n_batch);
   const size_t nq = static_cast<size_t>(p.n_embd_q()), nk = static_cast<size_t>(p.n_embd_k_gqa()),
@@ -413,7 +414,19 @@ void axpy_lane(float* acc, float p, const T* v, int64_t n) {
 
 // out[d] = the decode-order fold of acc[0..31][d].
 void fold_lanes(const float* acc, int64_t n, float* out) {
-  for (int64_t d = 0; d < n; ++d) {
+  int64_t d = 0;
+#ifdef AGORA_ATTN_AVX2
+  for (; d + 8 <= n; d += 8) {
+    __m256 s[8];
+    for (int k = 0; k < 8; ++k)
+      s[k] = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(acc + k * n + d), _mm256_loadu_ps(acc + (16 + k) * n + d)),
+                           _mm256_add_ps(_mm256_loadu_ps(acc + (8 + k) * n + d), _mm256_loadu_ps(acc + (24 + k) * n + d)));
+    __m256 t[4];
+    for (int k = 0; k < 4; ++k) t[k] = _mm256_add_ps(s[k], s[k + 4]);
+    _mm256_storeu_ps(out + d, _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3])));
+  }
+#endif
+  for (; d < n; ++d) {
     float s[8];
     for (int k = 0; k < 8; ++k) s[k] = (acc[k * n + d] + acc[(16 + k) * n + d]) + (acc[(8 + k) * n + d] + acc[(24 + k) * n + d]);
     float t[4];
@@ -422,115 +435,426 @@ void fold_lanes(const float* acc, int64_t n, float* out) {
   }
 }
 
+// The softmax numerators of the scores of keys [lo, hi), in place (s[0] is key lo): optional
+// soft cap, then scale, max, exp; returns 1 / their sum. The sum runs in position-aligned groups
+// of 8 (lanes outside [lo, hi) are 0), each folded (k with k + 4, then pairwise) and added in
+// double: one order for every path, whatever the batch.
+float softmax_exp(float* s, int64_t lo, int64_t hi, float kq_scale, float cap) {
+  const int64_t n = hi - lo;
+  if (cap > 0.0f) softcap(s, n, cap);
+  float mx = -INFINITY;
+  int64_t i0 = 0;
+#ifdef AGORA_ATTN_AVX2
+  // max(s, mx) keeps mx where s is NaN, as std::max(mx, s) does; the max is exact in any order.
+  if (n >= 8) {
+    const __m256 sc = _mm256_set1_ps(kq_scale);
+    __m256 m = _mm256_set1_ps(-INFINITY);
+    for (; i0 + 8 <= n; i0 += 8) {
+      const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(s + i0), sc);
+      _mm256_storeu_ps(s + i0, v);
+      m = _mm256_max_ps(v, m);
+    }
+    alignas(32) float mm[8];
+    _mm256_store_ps(mm, m);
+    for (float x : mm) mx = std::max(mx, x);
+  }
+#endif
+  for (int64_t i = i0; i < n; ++i) {
+    s[i] *= kq_scale;
+    mx = std::max(mx, s[i]);
+  }
+  double sum = 0.0;
+#ifdef AGORA_ATTN_AVX2
+  for (int64_t i = 0; i < n; ++i) s[i] = std::exp(s[i] - mx);
+  // Groups of 8 positions, [g, g + 8) aligned; the partial first and last ones through a zeroed copy.
+  for (int64_t g = lo & ~int64_t(7); g < hi; g += 8) {
+    __m256 v;
+    if (g >= lo && g + 8 <= hi) {
+      v = _mm256_loadu_ps(s + (g - lo));
+    } else {
+      alignas(32) float tmp[8] = {};
+      for (int k = 0; k < 8; ++k)
+        if (g + k >= lo && g + k < hi) tmp[k] = s[g + k - lo];
+      v = _mm256_load_ps(tmp);
+    }
+    const __m128 a = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));  // a[k] = v[k+4] + v[k]
+    const __m128 b = _mm_add_ps(a, _mm_movehl_ps(a, a));                                   // b0 = a0+a2, b1 = a1+a3
+    sum += static_cast<double>(_mm_cvtss_f32(_mm_add_ss(b, _mm_shuffle_ps(b, b, 1))));
+  }
+  return static_cast<float>(1.0 / sum);
+#endif
+  for (int64_t g = lo & ~int64_t(7); g < hi; g += 8) {
+    float v[8];
+    for (int k = 0; k < 8; ++k) {
+      const int64_t j = g + k;
+      v[k] = (j >= lo && j < hi) ? std::exp(s[j - lo] - mx) : 0.0f;
+      if (j >= lo && j < hi) s[j - lo] = v[k];
+    }
+    float a[4];
+    for (int k = 0; k < 4; ++k) a[k] = v[k + 4] + v[k];
+    const float b0 = a[0] + a[2], b1 = a[1] + a[3];
+    sum += static_cast<double>(b0 + b1);
+  }
+  return static_cast<float>(1.0 / sum);
+}
+
+#ifdef AGORA_ATTN_AVX2
+// ---- tiled decode-order attention (positions in lanes) ----
+// The same floats as dot_lanes / axpy_lane / fold_lanes, computed for 8 key positions at once.
+// K is transposed to f32 once per (KV head, query tile, position chunk), in blocks of 8
+// positions: blk[8 d + p] is dimension d of the block's position p (lane p of a vector).
+
+// Scores of NG consecutive 8-position blocks (the first at blk, the next ones `stride` floats
+// apart) against q (hdk values, nb = hdk / 32 blocks of 32): for each position, accumulator
+// (m, l) sums dims 32i + 8m + l over blocks i in order (an fma chain from 0, as dot_lanes' four
+// 8-lane accumulators), then the fold of fold4x8: s_l = (a0l + a2l) + (a1l + a3l),
+// t_k = s_k + s_k+4, (t0 + t1) + (t2 + t3).
+template <int NG>
+inline void qk_groups(const float* blk, int64_t stride, const float* q, int64_t nb, float* out) {
+  __m256 t[NG][4];
+  for (int k = 0; k < 4; ++k) {
+    __m256 s[2][NG];
+    for (int half = 0; half < 2; ++half) {
+      const int64_t l = k + 4 * half;
+      __m256 a[NG][4];
+      for (int n = 0; n < NG; ++n)
+        for (int m = 0; m < 4; ++m) a[n][m] = _mm256_setzero_ps();
+      for (int64_t i = 0; i < nb; ++i)
+        for (int m = 0; m < 4; ++m) {
+          const int64_t d = 32 * i + 8 * m + l;
+          const __m256 qd = _mm256_broadcast_ss(q + d);
+          for (int n = 0; n < NG; ++n)
+            a[n][m] = _mm256_fmadd_ps(_mm256_loadu_ps(blk + n * stride + 8 * d), qd, a[n][m]);
+        }
+      for (int n = 0; n < NG; ++n)
+        s[half][n] = _mm256_add_ps(_mm256_add_ps(a[n][0], a[n][2]), _mm256_add_ps(a[n][1], a[n][3]));
+    }
+    for (int n = 0; n < NG; ++n) t[n][k] = _mm256_add_ps(s[0][n], s[1][n]);
+  }
+  for (int n = 0; n < NG; ++n)
+    _mm256_storeu_ps(out + 8 * n, _mm256_add_ps(_mm256_add_ps(t[n][0], t[n][1]), _mm256_add_ps(t[n][2], t[n][3])));
+}
+
+// One lane slot's share of the value sum over 8 * NV dims, for n positions of that slot (32
+// apart): acc = fma(v_k, p[32 k], acc) in order, v_k = rows + k * ldv; acc is read from and
+// written back to `lane`.
+template <int NV>
+inline void pv_lane(float* lane, const float* rows, int64_t ldv, const float* p, int64_t n) {
+  __m256 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = _mm256_loadu_ps(lane + 8 * v);
+  for (int64_t k = 0; k < n; ++k) {
+    const __m256 pj = _mm256_broadcast_ss(p + 32 * k);
+    const float* row = rows + k * ldv;
+    for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(row + 8 * v), pj, acc[v]);
+  }
+  for (int v = 0; v < NV; ++v) _mm256_storeu_ps(lane + 8 * v, acc[v]);
+}
+
+// dst[r * ld + c] = src[c * lds + r] for an 8 x 8 block (src: 8 rows of 8 floats).
+inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ld) {
+  __m256 r[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int k = 0; k < 2; ++k) {
+      r[i + k] = _mm256_shuffle_ps(u[i + k], u[i + 2 + k], 0x44);
+      r[i + 2 + k] = _mm256_shuffle_ps(u[i + k], u[i + 2 + k], 0xEE);
+    }
+  // r[0]: cols 0,4 of rows 0..3; r[2]: cols 1,5; r[1]: cols 2,6; r[3]: cols 3,7 (and r[4..7] rows 4..7).
+  const int order[4] = {0, 2, 1, 3};
+  for (int k = 0; k < 4; ++k) {
+    const __m256 a = r[order[k]], b = r[4 + order[k]];
+    _mm256_storeu_ps(dst + k * ld, _mm256_permute2f128_ps(a, b, 0x20));
+    _mm256_storeu_ps(dst + (k + 4) * ld, _mm256_permute2f128_ps(a, b, 0x31));
+  }
+}
+
+using PvLaneFn = void (*)(float*, const float*, int64_t, const float*, int64_t);
+constexpr PvLaneFn kPvLane[9] = {nullptr, pv_lane<1>, pv_lane<2>, pv_lane<3>, pv_lane<4>,
+                                 pv_lane<5>, pv_lane<6>, pv_lane<7>, pv_lane<8>};
+#endif
+
 }  // namespace
+
+// Tiles of fewer tokens go through attend_one: a decode step's few queries do not pay back the
+// transposition of K.
+constexpr int64_t kMinTileTokens = 2;
 
 void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
   const ModelParams& p = model_.params();
   const int64_t T = static_cast<int64_t>(batch.size());
-  const int64_t H = p.n_head, hdk = p.head_dim_k, hdv = p.head_dim_v;
   const int64_t group = p.n_head / p.n_head_kv;
+  const bool gemm = params_.reference_order && T >= 2;  // the reference's prefill order (see LaneSum)
+#ifdef AGORA_ATTN_AVX2
+  if (!gemm && p.head_dim_k % 32 == 0 && p.head_dim_v % 8 == 0) {
+    // Tiles: runs of consecutive entries of one sequence, each at most tile_tokens long, sized
+    // so that the tile's scores (queries x keys) stay within a few MiB.
+    int64_t max_hi = 0;
+    for (const BatchEntry& e : batch) max_hi = std::max<int64_t>(max_hi, e.pos + 1);
+    const int64_t tile_tokens =
+        std::max<int64_t>(1, std::min<int64_t>(std::max<int64_t>(1, 64 / group), (int64_t(1) << 20) / (group * (max_hi + 16))));
+    tiles_.clear();
+    for (int64_t t = 0; t < T; ++t)
+      if (t == 0 || batch[t].seq != batch[t - 1].seq || t - tiles_.back() >= tile_tokens) tiles_.push_back(t);
+    tiles_.push_back(T);
+    const int64_t n_tiles = static_cast<int64_t>(tiles_.size()) - 1;
+    // KV-head-major items: one thread's consecutive items read the same K/V head slice.
+    pool_->parallel_for(p.n_head_kv * n_tiles, [&](int64_t begin, int64_t end) {
+      for (int64_t idx = begin; idx < end; ++idx) {
+        const int64_t kvh = idx / n_tiles, ti = idx % n_tiles;
+        const int64_t t0 = tiles_[static_cast<size_t>(ti)], t1 = tiles_[static_cast<size_t>(ti + 1)];
+        if (t1 - t0 >= kMinTileTokens) {
+          attend_tile(il, batch, kvh, t0, t1);
+          continue;
+        }
+        for (int64_t t = t0; t < t1; ++t)
+          for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) attend_one(il, batch[t], t, h, false);
+      }
+    });
+    return;
+  }
+#endif
+  // Items run KV-head-major (kvh, token, head in its group): one thread's consecutive items
+  // read the same K/V head slice, which then stays in its L2 instead of cycling every head
+  // of the layer through it (8x faster long prompts; each item's arithmetic is unchanged).
+  pool_->parallel_for(T * p.n_head, [&](int64_t begin, int64_t end) {
+    for (int64_t idx = begin; idx < end; ++idx) {
+      const int64_t kvh = idx / (T * group), t = (idx / group) % T, h = kvh * group + idx % group;
+      attend_one(il, batch[t], t, h, gemm);
+    }
+  });
+}
+
+// One query: token t of the batch (entry e), head h.
+void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, bool gemm) {
+  const ModelParams& p = model_.params();
+  const int64_t H = p.n_head, hdk = p.head_dim_k, hdv = p.head_dim_v;
+  const int64_t kvh = h / (p.n_head / p.n_head_kv);
   const int64_t nq = p.n_embd_q();
   const bool f16 = kv_->type() == KvType::f16;
   const bool q8 = kv_->type() == KvType::q8_0;  // rows dequantized to f32 as they are read
   const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
   const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
   const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
-  const bool gemm = params_.reference_order && T >= 2;  // the reference's prefill order (see LaneSum)
 
-  pool_->parallel_for(T * H, [&](int64_t begin, int64_t end) {
-    // Per-thread buffers, grown once to the context size.
-    thread_local std::vector<float> scores;
-    thread_local std::vector<uint16_t> q16;
-    thread_local std::vector<LaneSum> acc;
-    thread_local std::vector<float> lanes;
-    thread_local std::vector<float> row;  // a dequantized q8_0 head row
-    if (row.size() < static_cast<size_t>(std::max(hdk, hdv))) row.resize(std::max(hdk, hdv));
-    if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
-    if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
-    for (int64_t idx = begin; idx < end; ++idx) {
-      // Items run KV-head-major (kvh, token, head in its group): one thread's consecutive items
-      // read the same K/V head slice, which then stays in its L2 instead of cycling every head
-      // of the layer through it (8x faster long prompts; each item's arithmetic is unchanged).
-      const int64_t kvh = idx / (T * group), t = (idx / group) % T, h = kvh * group + idx % group;
-      const BatchEntry& e = batch[t];
-      const float* q = &q_[t * nq + h * hdk];
-      const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0;
-      const int64_t hi = e.pos + 1;  // keys [lo, hi)
-      if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
-      if (f16)
-        for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
-      const size_t k_off = kv_->row_bytes(kvh * hdk);
-      for (int64_t j = lo; j < hi; ++j) {
-        const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
-        if (q8) {
-          q8_to_float(kr, row.data(), hdk);
-          scores[j] = dot_lanes(hdk, row.data(), q);
-        } else if (gemm)
-          scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), true)
-                          : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, true);
-        else
-          scores[j] = f16 ? dot_lanes(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data())
-                          : dot_lanes(hdk, reinterpret_cast<const float*>(kr), q);
-      }
-      if (p.attn_softcap > 0.0f) softcap(scores.data() + lo, hi - lo, p.attn_softcap);
-      float mx = -INFINITY;
-      for (int64_t j = lo; j < hi; ++j) {
-        scores[j] *= kq_scale;
-        mx = std::max(mx, scores[j]);
-      }
-      // exp and its sum, in groups of 8 positions (position-aligned, masked lanes are 0).
-      double sum = 0.0;
-      for (int64_t g = lo & ~int64_t(7); g < hi; g += 8) {
-        float v[8];
-        for (int k = 0; k < 8; ++k) {
-          const int64_t j = g + k;
-          v[k] = (j >= lo && j < hi) ? std::exp(scores[j] - mx) : 0.0f;
-          if (j >= lo && j < hi) scores[j] = v[k];
-        }
-        float a[4];
-        for (int k = 0; k < 4; ++k) a[k] = v[k + 4] + v[k];
-        const float b0 = a[0] + a[2], b1 = a[1] + a[3];
-        sum += static_cast<double>(b0 + b1);
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      const size_t v_off = kv_->row_bytes(kvh * hdv);
-      float* out = &attn_[t * H * hdv + h * hdv];
-      if (!gemm) {
-        // Decode order, vectorised over the value dimension: lanes by position % 32.
-        if (lanes.size() < static_cast<size_t>(32 * hdv)) lanes.resize(32 * hdv);
-        std::fill(lanes.begin(), lanes.begin() + 32 * hdv, 0.0f);
-        for (int64_t j = lo; j < hi; ++j) {
-          const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
-          float* lane = lanes.data() + (j & 31) * hdv;
-          const float pj = scores[j] * inv;
-          if (q8) {
-            q8_to_float(vrow, row.data(), hdv);
-            axpy_lane(lane, pj, row.data(), hdv);
-          } else if (f16) axpy_lane(lane, round_fp16(pj), reinterpret_cast<const uint16_t*>(vrow), hdv);
-          else axpy_lane(lane, pj, reinterpret_cast<const float*>(vrow), hdv);
-        }
-        fold_lanes(lanes.data(), hdv, out);
-        continue;
-      }
-      for (int64_t d = 0; d < hdv; ++d) {
-        acc[d].gemm = gemm;
-        acc[d].clear();
-      }
-      for (int64_t j = lo; j < hi; ++j) {
-        const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
-        float pj = scores[j] * inv;
-        if (f16) {
-          pj = round_fp16(pj);
-          const auto* vr = reinterpret_cast<const uint16_t*>(vrow);
-          for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, fp16_to_fp32(vr[d]), pj);
-        } else {
-          const auto* vr = reinterpret_cast<const float*>(vrow);
-          for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, vr[d], pj);
-        }
-      }
-      for (int64_t d = 0; d < hdv; ++d) out[d] = acc[d].fold();
+  // Per-thread buffers, grown once to the context size.
+  thread_local std::vector<float> scores;
+  thread_local std::vector<uint16_t> q16;
+  thread_local std::vector<LaneSum> acc;
+  thread_local std::vector<float> lanes;
+  thread_local std::vector<float> row;  // a dequantized q8_0 head row
+  if (row.size() < static_cast<size_t>(std::max(hdk, hdv))) row.resize(std::max(hdk, hdv));
+  if (q16.size() < static_cast<size_t>(hdk)) q16.resize(hdk);
+  if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
+
+  const float* q = &q_[t * nq + h * hdk];
+  const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0;
+  const int64_t hi = e.pos + 1;  // keys [lo, hi)
+  if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
+  if (f16)
+    for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
+  const size_t k_off = kv_->row_bytes(kvh * hdk);
+  for (int64_t j = lo; j < hi; ++j) {
+    const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
+    if (q8) {
+      q8_to_float(kr, row.data(), hdk);
+      scores[j] = dot_lanes(hdk, row.data(), q);
+    } else if (gemm)
+      scores[j] = f16 ? dot_f16_ref(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data(), true)
+                      : dot_f32_ref(hdk, reinterpret_cast<const float*>(kr), q, true);
+    else
+      scores[j] = f16 ? dot_lanes(hdk, reinterpret_cast<const uint16_t*>(kr), q16.data())
+                      : dot_lanes(hdk, reinterpret_cast<const float*>(kr), q);
+  }
+  const float inv = softmax_exp(scores.data() + lo, lo, hi, kq_scale, p.attn_softcap);
+  const size_t v_off = kv_->row_bytes(kvh * hdv);
+  float* out = &attn_[t * H * hdv + h * hdv];
+  if (!gemm) {
+    // Decode order, vectorised over the value dimension: lanes by position % 32.
+    if (lanes.size() < static_cast<size_t>(32 * hdv)) lanes.resize(32 * hdv);
+    std::fill(lanes.begin(), lanes.begin() + 32 * hdv, 0.0f);
+    for (int64_t j = lo; j < hi; ++j) {
+      const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
+      float* lane = lanes.data() + (j & 31) * hdv;
+      const float pj = scores[j] * inv;
+      if (q8) {
+        q8_to_float(vrow, row.data(), hdv);
+        axpy_lane(lane, pj, row.data(), hdv);
+      } else if (f16) axpy_lane(lane, round_fp16(pj), reinterpret_cast<const uint16_t*>(vrow), hdv);
+      else axpy_lane(lane, pj, reinterpret_cast<const float*>(vrow), hdv);
     }
-  });
+    fold_lanes(lanes.data(), hdv, out);
+    return;
+  }
+  for (int64_t d = 0; d < hdv; ++d) {
+    acc[d].gemm = gemm;
+    acc[d].clear();
+  }
+  for (int64_t j = lo; j < hi; ++j) {
+    const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
+    float pj = scores[j] * inv;
+    if (f16) {
+      pj = round_fp16(pj);
+      const auto* vr = reinterpret_cast<const uint16_t*>(vrow);
+      for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, fp16_to_fp32(vr[d]), pj);
+    } else {
+      const auto* vr = reinterpret_cast<const float*>(vrow);
+      for (int64_t d = 0; d < hdv; ++d) acc[d].fma_at(j, vr[d], pj);
+    }
+  }
+  for (int64_t d = 0; d < hdv; ++d) out[d] = acc[d].fold();
 }
+
+#ifdef AGORA_ATTN_AVX2
+namespace {
+constexpr int64_t kAttnChunk = 256;  // key positions per transposed chunk (a multiple of 32)
+}
+
+// One KV head, the queries of the tile's tokens [t0, t1) (all of one sequence) for the heads of
+// its group: K transposed once per chunk of positions and shared by every query of the tile
+// (qk_groups), V converted once per chunk and summed per lane slot (pv_lane). The same floats as
+// attend_one.
+void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t kvh, int64_t t0, int64_t t1) {
+  const ModelParams& p = model_.params();
+  const int64_t H = p.n_head, hdk = p.head_dim_k, hdv = p.head_dim_v;
+  const int64_t group = p.n_head / p.n_head_kv, nq = p.n_embd_q();
+  const KvType kvt = kv_->type();
+  const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
+  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
+  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const int seq = batch[t0].seq;
+  const int64_t nqt = (t1 - t0) * group;
+  auto key_lo = [&](int64_t t) { return windowed ? std::max<int64_t>(0, batch[t].pos - p.n_swa + 1) : int64_t(0); };
+  int64_t plo = INT64_MAX, phi = 0;
+  for (int64_t t = t0; t < t1; ++t) {
+    plo = std::min(plo, key_lo(t));
+    phi = std::max<int64_t>(phi, batch[t].pos + 1);
+  }
+  const int64_t origin = plo & ~int64_t(7);
+  const int64_t rowlen = (phi - origin + 7) & ~int64_t(7);
+
+  thread_local std::vector<float> kt, vf, rows8, sc, qf, lanes;
+  thread_local std::vector<int64_t> qlo, qhi;  // each query's keys [qlo, qhi)
+  auto grow = [](std::vector<float>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  };
+  grow(kt, hdk * kAttnChunk);
+  grow(vf, kAttnChunk * hdv);
+  grow(rows8, 8 * hdk);
+  grow(sc, nqt * rowlen);
+  grow(qf, nqt * hdk);
+  grow(lanes, nqt * 32 * hdv);
+  if (qlo.size() < static_cast<size_t>(nqt)) {
+    qlo.resize(static_cast<size_t>(nqt));
+    qhi.resize(static_cast<size_t>(nqt));
+  }
+  for (int64_t qi = 0; qi < nqt; ++qi) {
+    qlo[static_cast<size_t>(qi)] = key_lo(t0 + qi / group);
+    qhi[static_cast<size_t>(qi)] = batch[t0 + qi / group].pos + 1;
+  }
+
+  const size_t k_off = kv_->row_bytes(kvh * hdk), v_off = kv_->row_bytes(kvh * hdv);
+  // Row j of K or V (n values at byte offset off of the cell) as f32 into dst.
+  auto row_f32 = [&](const uint8_t* cellp, int64_t n, float* dst) {
+    if (kvt == KvType::f16) {
+      const auto* h = reinterpret_cast<const uint16_t*>(cellp);
+      for (int64_t d = 0; d < n; d += 8) _mm256_storeu_ps(dst + d, load8(h + d));
+    } else if (kvt == KvType::q8_0) {
+      q8_to_float(cellp, dst, n);
+    } else {
+      std::memcpy(dst, cellp, static_cast<size_t>(n) * sizeof(float));
+    }
+  };
+
+  // Queries as the dot products see them (f16 caches: rounded through f16).
+  for (int64_t qi = 0; qi < nqt; ++qi) {
+    const int64_t t = t0 + qi / group, h = kvh * group + qi % group;
+    const float* q = &q_[t * nq + h * hdk];
+    float* dst = &qf[static_cast<size_t>(qi * hdk)];
+    for (int64_t d = 0; d < hdk; ++d) dst[d] = kvt == KvType::f16 ? round_fp16(q[d]) : q[d];
+  }
+
+  // Scores, chunk by chunk of positions.
+  const int64_t nb = hdk / 32;
+  for (int64_t c0 = origin; c0 < phi; c0 += kAttnChunk) {
+    const int64_t c1 = std::min(phi, c0 + kAttnChunk), width = (c1 - c0 + 7) & ~int64_t(7);
+    for (int64_t c = 0; c < width; c += 8) {
+      for (int r = 0; r < 8; ++r) {
+        const int64_t j = c0 + c + r;
+        float* dst = &rows8[static_cast<size_t>(r * hdk)];
+        if (j < plo || j >= phi) std::fill(dst, dst + hdk, 0.0f);
+        else row_f32(kv_->k_cell(il, cell(seq, j)) + k_off, hdk, dst);
+      }
+      float* blk = kt.data() + c * hdk;
+      for (int64_t d = 0; d < hdk; d += 8) transpose8(rows8.data() + d, hdk, blk + 8 * d, 8);
+    }
+    // Blocks outer, queries inner: two blocks (16 positions) stay in L1 while every query of
+    // the tile reads them.
+    for (int64_t g = 0; g < width; g += 16) {
+      const bool two = g + 16 <= width;
+      for (int64_t qi = 0; qi < nqt; ++qi) {
+        const int64_t a = std::max(qlo[static_cast<size_t>(qi)], c0) - c0, e = std::min(qhi[static_cast<size_t>(qi)], c1) - c0;
+        const bool need0 = g < e && g + 8 > a, need1 = two && g + 8 < e && g + 16 > a;
+        if (!need0 && !need1) continue;
+        const float* q = &qf[static_cast<size_t>(qi * hdk)];
+        float* srow = &sc[static_cast<size_t>(qi * rowlen + (c0 - origin))];
+        if (need0 && need1) qk_groups<2>(kt.data() + g * hdk, 8 * hdk, q, nb, srow + g);
+        else if (need0) qk_groups<1>(kt.data() + g * hdk, 8 * hdk, q, nb, srow + g);
+        else qk_groups<1>(kt.data() + (g + 8) * hdk, 8 * hdk, q, nb, srow + g + 8);
+      }
+    }
+  }
+
+  // Probabilities (f16 caches: rounded as the f16 value products see them).
+  for (int64_t qi = 0; qi < nqt; ++qi) {
+    const int64_t lo = qlo[static_cast<size_t>(qi)], hi = qhi[static_cast<size_t>(qi)];
+    float* s = &sc[static_cast<size_t>(qi * rowlen + (lo - origin))];
+    const float inv = softmax_exp(s, lo, hi, kq_scale, p.attn_softcap);
+    const __m256 iv = _mm256_set1_ps(inv);
+    int64_t i = 0;
+    for (; i + 8 <= hi - lo; i += 8) {
+      __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), iv);
+      if (kvt == KvType::f16) x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, 0));
+      _mm256_storeu_ps(s + i, x);
+    }
+    for (; i < hi - lo; ++i) s[i] = kvt == KvType::f16 ? round_fp16(s[i] * inv) : s[i] * inv;
+  }
+
+  // Value sums per lane slot (position % 32), chunk by chunk. Chunks start at multiples of 32
+  // and hold V lane-major: row k of slot L (position c0 + 32 k + L) at vf[(L * kPerLane + k) * hdv],
+  // so that one slot's positions are one sequential stream.
+  constexpr int64_t kPerLane = kAttnChunk / 32;
+  std::fill(lanes.begin(), lanes.begin() + nqt * 32 * hdv, 0.0f);
+  for (int64_t c0 = plo & ~int64_t(31); c0 < phi; c0 += kAttnChunk) {
+    const int64_t c1 = std::min(phi, c0 + kAttnChunk);
+    for (int64_t j = std::max(c0, plo); j < c1; ++j) {
+      const int64_t r = j - c0;
+      row_f32(kv_->v_cell(il, cell(seq, j)) + v_off, hdv, &vf[static_cast<size_t>(((r & 31) * kPerLane + (r >> 5)) * hdv)]);
+    }
+    for (int64_t L = 0; L < 32; ++L) {
+      for (int64_t qi = 0; qi < nqt; ++qi) {
+        const int64_t jl = std::max(qlo[static_cast<size_t>(qi)], c0), jh = std::min(qhi[static_cast<size_t>(qi)], c1);
+        const int64_t j0 = jl + ((L - jl) & 31);  // the slot's first position in [jl, jh)
+        if (j0 >= jh) continue;
+        const int64_t n = (jh - j0 + 31) / 32;
+        const float* rows = &vf[static_cast<size_t>((L * kPerLane + ((j0 - c0) >> 5)) * hdv)];
+        const float* pj = &sc[static_cast<size_t>(qi * rowlen + (j0 - origin))];
+        float* lane = &lanes[static_cast<size_t>((qi * 32 + L) * hdv)];
+        for (int64_t d0 = 0; d0 < hdv; d0 += 64) {
+          const int nv = static_cast<int>(std::min<int64_t>(8, (hdv - d0) / 8));
+          kPvLane[nv](lane + d0, rows + d0, hdv, pj, n);
+        }
+      }
+    }
+  }
+  for (int64_t qi = 0; qi < nqt; ++qi) {
+    const int64_t t = t0 + qi / group, h = kvh * group + qi % group;
+    fold_lanes(&lanes[static_cast<size_t>(qi * 32 * hdv)], hdv, &attn_[t * H * hdv + h * hdv]);
+  }
+}
+#endif
 
 }  // namespace agora

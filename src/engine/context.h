@@ -84,6 +84,8 @@ class Context {
     return static_cast<int64_t>(t[static_cast<size_t>(pos / bs)]) * bs + pos % bs;
   }
   void attention(int64_t il, std::span<const BatchEntry> batch);
+  void attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, bool gemm);
+  void attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t kvh, int64_t t0, int64_t t1);
 
   const Model& model_;
   ContextParams params_;
@@ -94,6 +96,7 @@ class Context {
   std::vector<float> x_, xn_, qkv_, q_, k_, v_, attn_, o_, gate_, up_, out_rows_;
   std::vector<float> logits_;
   std::vector<std::vector<int32_t>> tables_;
+  std::vector<int64_t> tiles_;  // attention: first entry of each query tile, then the batch size
 };
 
 }  // namespace agora
