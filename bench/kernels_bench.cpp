@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/kernels/matmul.h"
+#include "engine/kernels/repacked.h"
 #include "engine/kernels/thread_pool.h"
 #include "engine/kernels/type_ops.h"
 #include "engine/tensor/fp16.h"
@@ -61,10 +62,29 @@ ThreadPool& pool_for(int n) {
   return *pools[n];
 }
 
-void BM_matvec(benchmark::State& state, GgmlType t, bool cold) {
+// `repacked`: the matrix in the load-time layout the engine uses for its type (repacked.h).
+void BM_matvec(benchmark::State& state, GgmlType t, bool cold, bool repacked) {
   const int threads = static_cast<int>(state.range(0));
   const int64_t n_tok = state.range(1);
-  const std::vector<uint8_t> one = make_matrix(t);
+  std::vector<uint8_t> one = make_matrix(t);
+  WeightLayout layout = WeightLayout::rows;
+  if (repacked) {
+    const WeightView rows{t, one.data(), kDim, kDim, row_size(t, kDim)};
+    std::vector<uint8_t> packed;
+    if (t == GgmlType::Q4_0) {
+      packed.resize(q4_0x8_bytes(kDim, kDim));
+      repack_q4_0x8(rows, packed.data(), 0, kDim / 8);
+      layout = WeightLayout::q4_0x8;
+    } else if (t == GgmlType::Q8_0 && q8_0x8_kernel() != nullptr) {
+      packed.resize(q8_0x8_bytes(kDim, kDim));
+      repack_q8_0x8(rows, packed.data(), 0, kDim / 8);
+      layout = WeightLayout::q8_0x8;
+    } else {
+      state.SkipWithError("no repacked layout for this type on this CPU");
+      return;
+    }
+    one = std::move(packed);
+  }
   const size_t bytes = one.size();
   const size_t copies = cold ? std::max<size_t>(1, kColdBytes / bytes) : 1;
   std::vector<uint8_t> all(bytes * copies);
@@ -77,7 +97,8 @@ void BM_matvec(benchmark::State& state, GgmlType t, bool cold) {
   ThreadPool& pool = pool_for(threads);
   size_t c = 0;
   for (auto _ : state) {
-    const WeightView w{t, all.data() + c * bytes, kDim, kDim, row_size(t, kDim)};
+    WeightView w{t, all.data() + c * bytes, kDim, kDim, row_size(t, kDim)};
+    w.layout = layout;
     matmul(w, x.data(), n_tok, y.data(), pool, scratch);
     benchmark::DoNotOptimize(y.data());
     c = (c + 1) % copies;
@@ -86,7 +107,7 @@ void BM_matvec(benchmark::State& state, GgmlType t, bool cold) {
   state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kDim * kDim * n_tok * state.iterations(),
                                                  benchmark::Counter::kIsRate,
                                                  benchmark::Counter::kIs1000);
-  state.SetLabel(std::string(type_name(t)) + (kernels_use_avx2() ? " avx2" : " scalar"));
+  state.SetLabel(std::string(type_name(t)) + (repacked ? "x8 " + std::string(q4_0x8_kernel_name()) : kernels_use_avx2() ? " avx2" : " scalar"));
 }
 
 // Memory bandwidth probes over a 1 GiB buffer: a parallel sum (pure read) and a memcpy.
@@ -126,14 +147,28 @@ int register_all() {
   for (GgmlType t : kTypes) {
     for (bool cold : {false, true}) {
       const std::string name = std::string("matvec_") + (cold ? "cold/" : "hot/") + std::string(type_name(t));
-      benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, cold)
+      benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, cold, false)
           ->ArgsProduct({{1, 2}, cold ? std::vector<int64_t>{1} : std::vector<int64_t>{1, 8}})
           ->ArgNames({"t", "tok"})
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
     const std::string name = std::string("prefill/") + std::string(type_name(t));
-    benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, false)
+    benchmark::RegisterBenchmark(name.c_str(), BM_matvec, t, false, false)
+        ->Args({1, 64})
+        ->Args({2, 64})
+        ->ArgNames({"t", "tok"})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q8_0}) {
+    const std::string name = std::string(type_name(t)) + "x8";
+    benchmark::RegisterBenchmark(("matvec_hot/" + name).c_str(), BM_matvec, t, false, true)
+        ->ArgsProduct({{1, 2}, {1, 8}})
+        ->ArgNames({"t", "tok"})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("prefill/" + name).c_str(), BM_matvec, t, false, true)
         ->Args({1, 64})
         ->Args({2, 64})
         ->ArgNames({"t", "tok"})

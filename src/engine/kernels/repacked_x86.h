@@ -40,14 +40,14 @@ inline __m256i bcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// The eight rows' integer dots (lane r = row r) of one block, from its unpacked chunks lo[c]
-// (values 4c..4c+3 of every row) and hi[c] (values 16+4c..16+4c+3), against activations y.
+// init + the eight rows' integer dots (lane r = row r) of one block, from its unpacked chunks
+// lo[c] (values 4c..4c+3 of every row) and hi[c] (values 16+4c..16+4c+3), against activations y.
 // u4 x s8 products summed in int16 stay in range: 8 maddubs x 2 x 15 x 128 <= 30720.
-inline __m256i block_dots_avx2(const __m256i* lo, const __m256i* hi, const int8_t* y) {
+inline __m256i block_dots_avx2(const __m256i* lo, const __m256i* hi, const int8_t* y, __m256i init) {
   __m256i s = _mm256_maddubs_epi16(lo[0], bcast4(y));
   for (int c = 1; c < 4; ++c) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[c], bcast4(y + 4 * c)));
   for (int c = 0; c < 4; ++c) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[c], bcast4(y + 16 + 4 * c)));
-  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+  return _mm256_add_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), init);
 }
 
 template <int NT, typename Dots>
@@ -69,7 +69,8 @@ inline void run_group(int64_t nb, const uint8_t* group, const uint8_t* act, size
     for (int t = 0; t < NT; ++t) {
       const BlockQ8_0* y = x86_act_block(act, act_row, t, i);
       const Q8BlockAux* ya = aux + static_cast<size_t>(t) * aux_row + static_cast<size_t>(i);
-      const __m256i sumi = _mm256_sub_epi32(dots_of(lo, hi, y->qs), _mm256_set1_epi32(ya->sum8));
+      // The offset term enters as the start value of the integer sum (exact in any order).
+      const __m256i sumi = dots_of(lo, hi, y->qs, _mm256_set1_epi32(-ya->sum8));
       const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(ya->d));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), d, acc[t]);
     }
@@ -78,7 +79,9 @@ inline void run_group(int64_t nb, const uint8_t* group, const uint8_t* act, size
 }
 
 struct DotsAvx2 {
-  __m256i operator()(const __m256i* lo, const __m256i* hi, const int8_t* y) const { return block_dots_avx2(lo, hi, y); }
+  __m256i operator()(const __m256i* lo, const __m256i* hi, const int8_t* y, __m256i init) const {
+    return block_dots_avx2(lo, hi, y, init);
+  }
 };
 
 }  // namespace
