@@ -193,6 +193,18 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
   const int64_t E = p.n_embd;
   const int64_t nq = p.n_embd_q(), nk = p.n_embd_k_gqa(), nv = p.n_embd_v_gqa();
   ThreadPool& pool = *pool_;
+  // Per-token work outside the matrix products (norms, RoPE, cache writes, activations,
+  // residuals) runs on the pool for passes of many tokens; each token's arithmetic is the same
+  // on any thread.
+  auto per_token = [&](auto&& fn) {
+    if (T < 16) {
+      for (int64_t t = 0; t < T; ++t) fn(t);
+      return;
+    }
+    pool.parallel_for(T, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) fn(t);
+    });
+  };
 
   // Embeddings: dequantize the token rows.
   const TypeOps& emb_ops = type_ops(w.tok_embd.type);
@@ -206,7 +218,7 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
 
   for (int64_t il = 0; il < p.n_layer; ++il) {
     const LayerWeights& l = w.layers[static_cast<size_t>(il)];
-    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], l.attn_norm, &xn_[t * E], E, p.rms_eps);
+    per_token([&](int64_t t) { rms_norm(&x_[t * E], l.attn_norm, &xn_[t * E], E, p.rms_eps); });
 
     if (l.wqkv.data) {
       const int64_t n = nq + nk + nv;
@@ -226,7 +238,7 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
     }
 
     // RoPE, query scaling, and the new keys/values into the cache.
-    for (int64_t t = 0; t < T; ++t) {
+    per_token([&](int64_t t) {
       const BatchEntry& e = batch[t];
       float* q = &q_[t * nq];
       float* k = &k_[t * nk];
@@ -250,17 +262,17 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
         std::memcpy(kd, k, nk * sizeof(float));
         std::memcpy(vd, &v_[t * nv], nv * sizeof(float));
       }
-    }
+    });
 
     attention(il, batch);
     matmul(l.wo, attn_.data(), T, o_.data(), pool, mm_scratch_);
     add_bias(o_.data(), l.bo, T, E);
-    if (l.post_attn_norm)
-      for (int64_t t = 0; t < T; ++t) rms_norm(&o_[t * E], l.post_attn_norm, &o_[t * E], E, p.rms_eps);
-    for (int64_t i = 0; i < T * E; ++i) x_[i] += o_[i];
-
-    // Feed-forward.
-    for (int64_t t = 0; t < T; ++t) rms_norm(&x_[t * E], l.ffn_norm, &xn_[t * E], E, p.rms_eps);
+    per_token([&](int64_t t) {
+      if (l.post_attn_norm) rms_norm(&o_[t * E], l.post_attn_norm, &o_[t * E], E, p.rms_eps);
+      for (int64_t i = t * E; i < (t + 1) * E; ++i) x_[i] += o_[i];
+      // Feed-forward.
+      rms_norm(&x_[t * E], l.ffn_norm, &xn_[t * E], E, p.rms_eps);
+    });
     const int64_t F = p.n_ff;
     if (l.ffn_fused_gate_up) {
       matmul(l.ffn_up, xn_.data(), T, gate_.data(), pool, mm_scratch_);  // rows: gate | up
@@ -272,12 +284,15 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
       matmul(l.ffn_gate, xn_.data(), T, gate_.data(), pool, mm_scratch_);
       matmul(l.ffn_up, xn_.data(), T, up_.data(), pool, mm_scratch_);
     }
-    if (p.ffn_act == FfnAct::gelu) gelu_mul(gate_.data(), up_.data(), T * F);
-    else silu_mul(gate_.data(), up_.data(), T * F);
+    per_token([&](int64_t t) {
+      if (p.ffn_act == FfnAct::gelu) gelu_mul(&gate_[t * F], &up_[t * F], F);
+      else silu_mul(&gate_[t * F], &up_[t * F], F);
+    });
     matmul(l.ffn_down, gate_.data(), T, o_.data(), pool, mm_scratch_);
-    if (l.post_ffn_norm)
-      for (int64_t t = 0; t < T; ++t) rms_norm(&o_[t * E], l.post_ffn_norm, &o_[t * E], E, p.rms_eps);
-    for (int64_t i = 0; i < T * E; ++i) x_[i] += o_[i];
+    per_token([&](int64_t t) {
+      if (l.post_ffn_norm) rms_norm(&o_[t * E], l.post_ffn_norm, &o_[t * E], E, p.rms_eps);
+      for (int64_t i = t * E; i < (t + 1) * E; ++i) x_[i] += o_[i];
+    });
   }
 
   // Output head, only for the rows that want logits.
