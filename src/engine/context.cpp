@@ -587,6 +587,30 @@ inline void transpose8(const float* src, int64_t lds, float* dst, int64_t ld) {
   }
 }
 
+// Scores of 8 positions (rows kb + p * hdk, f32) against q (NB blocks of 32), for one query of a
+// decode step: per position dot_lanes' four accumulators (fma chains over the blocks from 0) and
+// s = (a0 + a2) + (a1 + a3); the eight s vectors are then transposed so that the rest of
+// fold4x8 (lane k + lane k+4, then pairwise) runs across positions.
+template <int NB>
+inline void qk_rows8(const float* kb, int64_t hdk, const float* q, float* out) {
+  __m256 qv[4 * NB];
+  for (int k = 0; k < 4 * NB; ++k) qv[k] = _mm256_loadu_ps(q + 8 * k);
+  alignas(32) float sv[8][8];
+  for (int p = 0; p < 8; ++p) {
+    const float* kr = kb + p * hdk;
+    __m256 a[4];
+    for (int m = 0; m < 4; ++m) a[m] = _mm256_fmadd_ps(_mm256_loadu_ps(kr + 8 * m), qv[m], _mm256_setzero_ps());
+    for (int i = 1; i < NB; ++i)
+      for (int m = 0; m < 4; ++m) a[m] = _mm256_fmadd_ps(_mm256_loadu_ps(kr + 32 * i + 8 * m), qv[4 * i + m], a[m]);
+    _mm256_store_ps(sv[p], _mm256_add_ps(_mm256_add_ps(a[0], a[2]), _mm256_add_ps(a[1], a[3])));
+  }
+  alignas(32) float tv[8][8];
+  transpose8(&sv[0][0], 8, &tv[0][0], 8);  // tv[l][p] = lane l of position p
+  __m256 t[4];
+  for (int k = 0; k < 4; ++k) t[k] = _mm256_add_ps(_mm256_load_ps(tv[k]), _mm256_load_ps(tv[k + 4]));
+  _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3])));
+}
+
 using PvLaneFn = void (*)(float*, const float*, int64_t, const float*, int64_t);
 constexpr PvLaneFn kPvLane[9] = {nullptr, pv_lane<1>, pv_lane<2>, pv_lane<3>, pv_lane<4>,
                                  pv_lane<5>, pv_lane<6>, pv_lane<7>, pv_lane<8>};
@@ -604,7 +628,7 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
   const int64_t group = p.n_head / p.n_head_kv;
   const bool gemm = params_.reference_order && T >= 2;  // the reference's prefill order (see LaneSum)
 #ifdef AGORA_ATTN_AVX2
-  if (!gemm && p.head_dim_k % 32 == 0 && p.head_dim_v % 8 == 0) {
+  if (!gemm && p.head_dim_k % 32 == 0 && p.head_dim_k <= 256 && p.head_dim_v % 8 == 0) {
     // Tiles: runs of consecutive entries of one sequence, each at most tile_tokens long, sized
     // so that the tile's scores (queries x keys) stay within a few MiB.
     int64_t max_hi = 0;
@@ -625,8 +649,7 @@ void Context::attention(int64_t il, std::span<const BatchEntry> batch) {
           attend_tile(il, batch, kvh, t0, t1);
           continue;
         }
-        for (int64_t t = t0; t < t1; ++t)
-          for (int64_t h = kvh * group; h < (kvh + 1) * group; ++h) attend_one(il, batch[t], t, h, false);
+        for (int64_t t = t0; t < t1; ++t) attend_token(il, batch, t, kvh);
       }
     });
     return;
@@ -869,6 +892,124 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
     const int64_t t = t0 + qi / group, h = kvh * group + qi % group;
     fold_lanes(&lanes[static_cast<size_t>(qi * 32 * hdv)], hdv, &attn_[t * H * hdv + h * hdv]);
   }
+}
+
+// One token's queries for the heads of KV head kvh (a decode step): each K and V row converted
+// once for all of them; scores eight positions at a time (qk_rows8), value sums per lane slot in
+// registers (pv_lane). The same floats as attend_one.
+void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_t t, int64_t kvh) {
+  const ModelParams& p = model_.params();
+  const int64_t H = p.n_head, hdk = p.head_dim_k, hdv = p.head_dim_v;
+  const int64_t group = p.n_head / p.n_head_kv, nq = p.n_embd_q();
+  const KvType kvt = kv_->type();
+  const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
+  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
+  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const BatchEntry& e = batch[t];
+  const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0, hi = e.pos + 1, n = hi - lo;
+
+  thread_local std::vector<float> kb, vf, sc, qf, lanes;
+  auto grow = [](std::vector<float>& v, int64_t k) {
+    if (v.size() < static_cast<size_t>(k)) v.resize(static_cast<size_t>(k));
+  };
+  grow(kb, 8 * hdk);
+  grow(vf, kAttnChunk * hdv);
+  grow(sc, group * ((n + 7) & ~int64_t(7)));
+  grow(qf, group * hdk);
+  grow(lanes, group * 32 * hdv);
+  const int64_t ld = (n + 7) & ~int64_t(7);  // scores row length per head
+
+  const size_t k_off = kv_->row_bytes(kvh * hdk), v_off = kv_->row_bytes(kvh * hdv);
+  auto row_f32 = [&](const uint8_t* cellp, int64_t cnt, float* dst) {
+    if (kvt == KvType::f16) {
+      const auto* h = reinterpret_cast<const uint16_t*>(cellp);
+      for (int64_t d = 0; d < cnt; d += 8) _mm256_storeu_ps(dst + d, load8(h + d));
+    } else if (kvt == KvType::q8_0) {
+      q8_to_float(cellp, dst, cnt);
+    } else {
+      std::memcpy(dst, cellp, static_cast<size_t>(cnt) * sizeof(float));
+    }
+  };
+  for (int64_t hh = 0; hh < group; ++hh) {
+    const float* q = &q_[t * nq + (kvh * group + hh) * hdk];
+    float* dst = &qf[static_cast<size_t>(hh * hdk)];
+    int64_t d = 0;
+    if (kvt == KvType::f16)
+      for (; d < hdk; d += 8) _mm256_storeu_ps(dst + d, _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_loadu_ps(q + d), 0)));
+    for (; d < hdk; ++d) dst[d] = q[d];
+  }
+
+  // The head's rows are a small slice of each cache cell (all KV heads), far apart: request
+  // them ahead of use, the hardware prefetchers do not follow such a pattern across blocks.
+  const size_t k_bytes = kv_->row_bytes(hdk), v_bytes = kv_->row_bytes(hdv);
+  auto prefetch = [](const uint8_t* p, size_t bytes) {
+    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+  };
+  constexpr int64_t kAhead = 16;
+
+  // Scores: eight positions at a time; zero rows past the end (their scores are not used).
+  const int64_t nb = hdk / 32;
+  for (int64_t j = lo; j < hi; j += 8) {
+    for (int r = 0; r < 8; ++r) {
+      float* dst = &kb[static_cast<size_t>(r * hdk)];
+      if (j + r + kAhead < hi) prefetch(kv_->k_cell(il, cell(e.seq, j + r + kAhead)) + k_off, k_bytes);
+      if (j + r < hi) row_f32(kv_->k_cell(il, cell(e.seq, j + r)) + k_off, hdk, dst);
+      else std::fill(dst, dst + hdk, 0.0f);
+    }
+    for (int64_t hh = 0; hh < group; ++hh) {
+      const float* q = &qf[static_cast<size_t>(hh * hdk)];
+      float* out = &sc[static_cast<size_t>(hh * ld + (j - lo))];
+      switch (nb) {
+        case 1: qk_rows8<1>(kb.data(), hdk, q, out); break;
+        case 2: qk_rows8<2>(kb.data(), hdk, q, out); break;
+        case 3: qk_rows8<3>(kb.data(), hdk, q, out); break;
+        case 4: qk_rows8<4>(kb.data(), hdk, q, out); break;
+        case 5: qk_rows8<5>(kb.data(), hdk, q, out); break;
+        case 6: qk_rows8<6>(kb.data(), hdk, q, out); break;
+        case 7: qk_rows8<7>(kb.data(), hdk, q, out); break;
+        default: qk_rows8<8>(kb.data(), hdk, q, out); break;
+      }
+    }
+  }
+  for (int64_t hh = 0; hh < group; ++hh) {
+    float* s = &sc[static_cast<size_t>(hh * ld)];
+    const float inv = softmax_exp(s, lo, hi, kq_scale, p.attn_softcap);
+    const __m256 iv = _mm256_set1_ps(inv);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), iv);
+      if (kvt == KvType::f16) x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, 0));
+      _mm256_storeu_ps(s + i, x);
+    }
+    for (; i < n; ++i) s[i] = kvt == KvType::f16 ? round_fp16(s[i] * inv) : s[i] * inv;
+  }
+
+  // Value sums per lane slot, chunk by chunk of positions (rows in position order; one slot's
+  // rows are 32 apart).
+  std::fill(lanes.begin(), lanes.begin() + group * 32 * hdv, 0.0f);
+  for (int64_t c0 = lo; c0 < hi; c0 += kAttnChunk) {
+    const int64_t c1 = std::min(hi, c0 + kAttnChunk);
+    for (int64_t j = c0; j < c1; ++j) {
+      if (j + kAhead < hi) prefetch(kv_->v_cell(il, cell(e.seq, j + kAhead)) + v_off, v_bytes);
+      row_f32(kv_->v_cell(il, cell(e.seq, j)) + v_off, hdv, &vf[static_cast<size_t>((j - c0) * hdv)]);
+    }
+    for (int64_t hh = 0; hh < group; ++hh) {
+      for (int64_t L = 0; L < 32; ++L) {
+        const int64_t j0 = c0 + ((L - c0) & 31);
+        if (j0 >= c1) continue;
+        const int64_t cnt = (c1 - j0 + 31) / 32;
+        const float* rows = &vf[static_cast<size_t>((j0 - c0) * hdv)];
+        const float* pj = &sc[static_cast<size_t>(hh * ld + (j0 - lo))];
+        float* lane = &lanes[static_cast<size_t>((hh * 32 + L) * hdv)];
+        for (int64_t d0 = 0; d0 < hdv; d0 += 64) {
+          const int nv = static_cast<int>(std::min<int64_t>(8, (hdv - d0) / 8));
+          kPvLane[nv](lane + d0, rows + d0, 32 * hdv, pj, cnt);
+        }
+      }
+    }
+  }
+  for (int64_t hh = 0; hh < group; ++hh)
+    fold_lanes(&lanes[static_cast<size_t>(hh * 32 * hdv)], hdv, &attn_[t * H * hdv + (kvh * group + hh) * hdv]);
 }
 #endif
 

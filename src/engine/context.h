@@ -85,6 +85,7 @@ class Context {
   }
   void attention(int64_t il, std::span<const BatchEntry> batch);
   void attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, bool gemm);
+  void attend_token(int64_t il, std::span<const BatchEntry> batch, int64_t t, int64_t kvh);
   void attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t kvh, int64_t t0, int64_t t1);
 
   const Model& model_;
