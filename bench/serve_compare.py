@@ -8,7 +8,7 @@ example llama.cpp's llama-server) on the same model file, threads and slots.
 
 For each server: starts it on a free loopback port, then
   * throughput: 1, 4 and `--slots` concurrent clients, each one /v1/completions request of
-    `--tokens` tokens (temperature 0) → aggregate completion tokens/s;
+    `--tokens` tokens (temperature 0, ignore_eos) → aggregate completion tokens/s;
   * time to first token (streaming) for a prompt of about `--prefix` tokens, cold and then again
     with the same prefix (prefix cache: Agora's is always on; llama-server gets --cache-reuse).
 Prints one markdown table. Standard library only; a benchmark, not a test.
@@ -59,7 +59,9 @@ def post(port, body, stream=False):
 
 
 def completion(port, model, prompt, tokens):
-    c, r = post(port, {"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0})
+    # ignore_eos (an extension both servers take): every request generates exactly `tokens`
+    # tokens, whatever a random model's end-of-text probability.
+    c, r = post(port, {"model": model, "prompt": prompt, "max_tokens": tokens, "temperature": 0, "ignore_eos": True})
     data = json.loads(r.read())
     c.close()
     return data["usage"]["completion_tokens"]
