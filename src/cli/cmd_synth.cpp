@@ -30,6 +30,7 @@ namespace {
 struct SynthOptions {
   std::string arch, vocab_from, type = "F16", out;
   int64_t n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0, n_ctx = 4096;
+  int64_t sliding_window = 0;  // 0: the architecture's default (gemma2 4096, phi3 n_ctx)
   uint64_t seed = 1;
   int threads = 0;
 };
@@ -133,6 +134,10 @@ void synth(const SynthOptions& o) {
   }
   if (o.n_head % o.n_head_kv != 0) {
     fail(2, "--n-head-kv must divide --n-head");
+  if (o.sliding_window < 0 || o.sliding_window > (int64_t(1) << 20))
+    fail(2, "--sliding-window must be in 0.." + std::to_string(int64_t(1) << 20));
+  if (o.sliding_window > 0 && o.arch != "gemma2" && o.arch != "phi3")
+    fail(2, "--sliding-window applies to gemma2 and phi3 only");
     return;
   }
   const auto ft = quant_file_type_from_name(o.type);
@@ -195,14 +200,14 @@ void synth(const SynthOptions& o) {
     w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
     w.set_f32(a + "attn_logit_softcapping", 50.0f);
     w.set_f32(a + "final_logit_softcapping", 30.0f);
-    w.set_u32(a + "attention.sliding_window", 4096);
+    w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(o.sliding_window > 0 ? o.sliding_window : 4096));
   } else if (o.arch == "qwen2") {
     w.set_f32(a + "rope.freq_base", 1000000.0f);
     w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-6f);
   } else {
     if (o.arch == "phi3") {
       w.set_u32(a + "rope.scaling.original_context_length", static_cast<uint32_t>(o.n_ctx));
-      w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(o.n_ctx));
+      w.set_u32(a + "attention.sliding_window", static_cast<uint32_t>(o.sliding_window > 0 ? o.sliding_window : o.n_ctx));
     }
     w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(hd));
     w.set_f32(a + "rope.freq_base", 10000.0f);
@@ -266,6 +271,8 @@ void register_synth(CLI::App& app) {
   cmd->add_option("--vocab-from", o->vocab_from, "GGUF file whose tokenizer is copied")->required();
   cmd->add_option("--type", o->type, "File type as in agora quantize (default F16)");
   cmd->add_option("--seed", o->seed, "Random seed (default 1)");
+  cmd->add_option("--sliding-window", o->sliding_window,
+                  "Attention window in positions, gemma2 and phi3 (default: gemma2 4096, phi3 the context)");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: physical cores)")->check(CLI::NonNegativeNumber);
   cmd->add_option("output", o->out, "Output GGUF file")->required();
   cmd->callback([o] { synth(*o); });

@@ -3,7 +3,8 @@
 // pass (tiled kernel, K transposed per chunk of positions), in odd-sized pieces, token by token
 // (per-query kernel), or mixed with another sequence's entries in the same pass. Batch invariance
 // and prefix-cache hits depend on it. Synthetic models with head sizes the tiled kernel takes
-// (64), for every KV cache type, grouped-query and multi-head attention.
+// (64), for every KV cache type, grouped-query and multi-head attention, with and without a
+// sliding window.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -16,11 +17,14 @@
 namespace agora {
 namespace {
 
-std::string synth_model(const std::string& arch, const std::string& n_head_kv) {
-  const std::string out = test::scratch_dir("attention") + "/" + arch + "-" + n_head_kv + ".gguf";
-  auto r = test::run_agora({"synth", "--arch", arch, "--n-embd", "256", "--n-layer", "2", "--n-head", "4",
-                            "--n-head-kv", n_head_kv, "--n-ff", "512", "--n-ctx", "1024", "--vocab-from",
-                            test::testdata_path("models/stories260K.gguf"), "--type", "F16", "--seed", "3", out});
+// window: a sliding attention window (gemma2: on even layers; phi3: every layer), "" for none.
+std::string synth_model(const std::string& arch, const std::string& n_head_kv, const std::string& window) {
+  const std::string out = test::scratch_dir("attention") + "/" + arch + "-" + n_head_kv + "-" + window + ".gguf";
+  std::vector<std::string> args = {"synth", "--arch", arch, "--n-embd", "256", "--n-layer", "2", "--n-head", "4",
+                                   "--n-head-kv", n_head_kv, "--n-ff", "512", "--n-ctx", "1024", "--vocab-from",
+                                   test::testdata_path("models/stories260K.gguf"), "--type", "F16", "--seed", "3", out};
+  if (!window.empty()) args.insert(args.end() - 1, {"--sliding-window", window});
+  auto r = test::run_agora(args);
   EXPECT_EQ(r.code, 0) << r.err;
   return out;
 }
@@ -64,11 +68,11 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-class AttentionSplits : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+class AttentionSplits : public ::testing::TestWithParam<std::tuple<std::string, std::string, std::string>> {};
 
 TEST_P(AttentionSplits, EverySplitGivesTheSameBits) {
-  const auto& [arch, n_head_kv] = GetParam();
-  auto model = Model::load(synth_model(arch, n_head_kv));
+  const auto& [arch, n_head_kv, window] = GetParam();
+  auto model = Model::load(synth_model(arch, n_head_kv, window));
   ASSERT_TRUE(model.ok()) << model.status().message();
   const Model& m = *model.value();
   ASSERT_EQ(m.params().head_dim_k, 64);
@@ -101,10 +105,12 @@ TEST_P(AttentionSplits, EverySplitGivesTheSameBits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Archs, AttentionSplits,
-                         ::testing::Values(std::make_tuple("llama", "2"), std::make_tuple("llama", "1"),
-                                           std::make_tuple("phi3", "4"), std::make_tuple("gemma2", "2")),
+                         ::testing::Values(std::make_tuple("llama", "2", ""), std::make_tuple("llama", "1", ""),
+                                           std::make_tuple("phi3", "4", ""), std::make_tuple("gemma2", "2", ""),
+                                           std::make_tuple("gemma2", "2", "100"), std::make_tuple("phi3", "2", "77")),
                          [](const auto& info) {
-                           return std::get<0>(info.param) + "_kv" + std::get<1>(info.param);
+                           return std::get<0>(info.param) + "_kv" + std::get<1>(info.param) +
+                                  (std::get<2>(info.param).empty() ? "" : "_window" + std::get<2>(info.param));
                          });
 
 }  // namespace
