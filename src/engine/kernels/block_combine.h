@@ -20,6 +20,16 @@
 // block, with sumi the block's whole integer dot. Agora uses that order for Q4_0 (it needs no
 // horizontal sum; the AVX2 matmul gets the same independence by reducing eight rows at once).
 //
+// Exception: Q4_K. Its eight lanes would each mix the eight sub-blocks' 6-bit scales, so a kernel
+// on eight interleaved rows (repacked.h, Q4_Kx8) could not use the four-way u8 x s8 multiply-add
+// (vpdpbusd) without a multiply per lane and sub-block. Agora keeps, per row, one f32 chain, as
+// the reference engine's repacked kernels do: per super-block the exact integers
+//     sumi = sum_j sc[j] * (sum of the 32 products q x y of sub-block j)
+//     summ = sum_j mn[j] * (bsums[2j] + bsums[2j+1])
+// then acc = fma(d, float(sumi), acc) and acc = fma(dmin, float(summ), acc), in that order,
+// super-block after super-block (d = dy * d_x, dmin = -dy * dmin_x); the result is acc. Every
+// Q4_K kernel (scalar, AVX2 rows, repacked scalar/AVX2/AVX-VNNI) follows it.
+//
 // Every file that includes this header must switch floating-point contraction off first, as
 // its first lines, so that all code in the file shares the setting:
 //   #pragma GCC optimize("fp-contract=off")   (GCC; clang: #pragma clang fp contract(off))

@@ -404,18 +404,19 @@ struct KQ3_K {
 };
 
 // Shared by Q4_K and Q5_K: `chunks(c, &lo, &hi)` gives the unsigned quants of values 64c..64c+31
-// and 64c+32..64c+63. MinsInLanes: Q4_K's four f32 min lanes; otherwise Q5_K's scalar summs.
-template <int NT, bool MinsInLanes, class XB, class Chunks>
+// and 64c+32..64c+63. WholeSums: Q4_K's order (block_combine.h), the super-block's quant and min
+// integers summed whole and one f32 chain per row; otherwise Q5_K's eight lanes and scalar summs.
+template <int NT, bool WholeSums, class XB, class Chunks>
 inline void dot_k4(int64_t nb, const XB* x, const void* act, size_t stride, float* out, Chunks chunks) {
   const BlockQ8_K* y[NT];
   q8k_rows<NT>(act, stride, y);
   __m256 acc[NT];
-  __m128 accm[NT];
-  float summs[NT];
+  float summs[NT], acc1[NT];
+  int32_t summ[NT];
   for (int t = 0; t < NT; ++t) {
     acc[t] = _mm256_setzero_ps();
-    accm[t] = _mm_setzero_ps();
     summs[t] = 0.0f;
+    acc1[t] = 0.0f;
   }
   for (int64_t i = 0; i < nb; ++i) {
     alignas(16) uint8_t sm[16];
@@ -427,11 +428,11 @@ inline void dot_k4(int64_t nb, const XB* x, const void* act, size_t stride, floa
       const __m128i q8s = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y[t][i].bsums)),
                                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(y[t][i].bsums + 8)));
       const __m128i prod = _mm_madd_epi16(mins16, q8s);
-      const float dmin = -y[t][i].d * dminx;
-      if constexpr (MinsInLanes) {
-        accm[t] = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(prod), accm[t]);
+      const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+      if constexpr (WholeSums) {
+        summ[t] = _mm_cvtsi128_si32(h);
       } else {
-        const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(prod, prod), prod);
+        const float dmin = -y[t][i].d * dminx;
         const float m = dmin * static_cast<float>(_mm_cvtsi128_si32(h));
         summs[t] = summs[t] + m;
       }
@@ -449,19 +450,16 @@ inline void dot_k4(int64_t nb, const XB* x, const void* act, size_t stride, floa
     }
     for (int t = 0; t < NT; ++t) {
       const float d = y[t][i].d * dx;
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      if constexpr (WholeSums) {
+        const float dmin = -y[t][i].d * dminx;
+        acc1[t] = std::fma(d, static_cast<float>(hsum_i32(sumi[t])), acc1[t]);
+        acc1[t] = std::fma(dmin, static_cast<float>(summ[t]), acc1[t]);
+      } else {
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      }
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    if constexpr (MinsInLanes) {
-      __m128 m = accm[t];
-      m = _mm_add_ps(m, _mm_movehl_ps(m, m));
-      m = _mm_add_ss(m, _mm_movehdup_ps(m));
-      out[t] = hsum(acc[t]) + _mm_cvtss_f32(m);
-    } else {
-      out[t] = hsum(acc[t]) + summs[t];
-    }
-  }
+  for (int t = 0; t < NT; ++t) out[t] = WholeSums ? acc1[t] : hsum(acc[t]) + summs[t];
 }
 
 template <int NT>

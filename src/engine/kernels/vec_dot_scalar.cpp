@@ -201,30 +201,35 @@ float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   return hsum8(acc);
 }
 
-// Q4_K: d = dy * d_x, dmin = -dy * dmin_x. Quant lanes with the eight 6-bit scales; the mins go to
-// four more lanes: accm[m] = fma(dmin, float(mn[2m] * (b[4m] + b[4m+1]) + mn[2m+1] * (b[4m+2] +
-// b[4m+3])), accm[m]) with b the activation's bsums; result hsum8(acc) + hsum4(accm).
-// Q5_K: the same quant lanes; its mins are one integer per super-block, summs = summs + dmin *
-// float(sum_j mn[j] * (b[2j] + b[2j+1])), in block order; result hsum8(acc) + summs.
+// Q4_K (block_combine.h, the second exception): per super-block two exact integers, the quants
+// times their 6-bit scales, sumi = sum_j sc[j] * (sum of the 32 products of sub-block j), and the
+// mins, summ = sum_j mn[j] * (b[2j] + b[2j+1]) with b the activation's bsums; then, with
+// d = dy * d_x and dmin = -dy * dmin_x, acc = fma(d, float(sumi), acc), acc = fma(dmin,
+// float(summ), acc), super-block after super-block; result acc.
+// Q5_K: the quant lanes with the eight 6-bit scales; its mins are one integer per super-block,
+// summs = summs + dmin * float(sum_j mn[j] * (b[2j] + b[2j+1])), in block order; result
+// hsum8(acc) + summs.
 float vec_dot_q4_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   uint8_t q[QK_K], sc[8], mn[8];
-  int32_t lane[8], mlane[4];
-  float acc[8] = {}, accm[4] = {};
+  float acc = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q4_k(x[i], q);
     for (int j = 0; j < 8; ++j) k4_scale_min(j, x[i].scales, &sc[j], &mn[j]);
-    superblock_lanes(q, sc, 32, y[i].qs, lane);
-    for (int m = 0; m < 4; ++m)
-      mlane[m] = mn[2 * m] * (y[i].bsums[4 * m] + y[i].bsums[4 * m + 1]) +
-                 mn[2 * m + 1] * (y[i].bsums[4 * m + 2] + y[i].bsums[4 * m + 3]);
+    int32_t sumi = 0, summ = 0;
+    for (int j = 0; j < 8; ++j) {
+      int32_t s = 0;
+      for (int k = 32 * j; k < 32 * j + 32; ++k) s += static_cast<int32_t>(q[k]) * y[i].qs[k];
+      sumi += sc[j] * s;
+      summ += mn[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+    }
     const float d = y[i].d * fp16_to_fp32(x[i].d);
     const float dmin = -y[i].d * fp16_to_fp32(x[i].dmin);
-    for (int m = 0; m < 4; ++m) accm[m] = std::fma(dmin, static_cast<float>(mlane[m]), accm[m]);
-    lanes_fma(acc, d, lane);
+    acc = std::fma(d, static_cast<float>(sumi), acc);
+    acc = std::fma(dmin, static_cast<float>(summ), acc);
   }
-  return hsum8(acc) + hsum4(accm);
+  return acc;
 }
 
 float vec_dot_q5_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
