@@ -83,11 +83,20 @@ void repack_weights(ModelWeights& w) {
   if (const char* e = std::getenv("AGORA_NO_REPACK"); e && *e && *e != '0') return;
   auto repack = [&](WeightView& v) {
     if (!v.data) return;
-    const bool q4 = q4_0x8_eligible(v);
     // Q8_0 only where a fast kernel for the layout exists (AVX-VNNI); elsewhere its rows are faster.
-    const bool q8 = !q4 && q8_0x8_eligible(v) && q8_0x8_kernel() != nullptr;
-    if (!q4 && !q8) return;
-    const size_t bytes = q4 ? q4_0x8_bytes(v.n_in, v.n_out) : q8_0x8_bytes(v.n_in, v.n_out);
+    WeightLayout to = WeightLayout::rows;
+    size_t bytes = 0;
+    if (q4_0x8_eligible(v)) {
+      to = WeightLayout::q4_0x8;
+      bytes = q4_0x8_bytes(v.n_in, v.n_out);
+    } else if (q8_0x8_eligible(v) && q8_0x8_kernel() != nullptr) {
+      to = WeightLayout::q8_0x8;
+      bytes = q8_0x8_bytes(v.n_in, v.n_out);
+    } else if (q4_kx8_eligible(v)) {
+      to = WeightLayout::q4_kx8;
+      bytes = q4_kx8_bytes(v.n_in, v.n_out);
+    }
+    if (to == WeightLayout::rows) return;
     // 2 MiB aligned and marked for transparent huge pages: decode streams these bytes once per
     // token, and with 4 KiB pages every page boundary costs a TLB walk and stalls the prefetchers.
     constexpr size_t kHuge = size_t{2} << 20;
@@ -97,11 +106,13 @@ void repack_weights(ModelWeights& w) {
 #ifdef MADV_HUGEPAGE
     if (align == kHuge) (void)madvise(dst, (bytes + align - 1) / align * align, MADV_HUGEPAGE);
 #endif
-    if (q4) repack_q4_0x8(v, dst, 0, v.n_out / 8);
-    else repack_q8_0x8(v, dst, 0, v.n_out / 8);
+    const int64_t groups = v.n_out / 8;
+    if (to == WeightLayout::q4_0x8) repack_q4_0x8(v, dst, 0, groups);
+    else if (to == WeightLayout::q8_0x8) repack_q8_0x8(v, dst, 0, groups);
+    else repack_q4_kx8(v, dst, 0, groups);
     w.repacked.emplace_back(dst);
     v.data = dst;
-    v.layout = q4 ? WeightLayout::q4_0x8 : WeightLayout::q8_0x8;
+    v.layout = to;
   };
   for (LayerWeights& l : w.layers) {
     for (WeightView* v : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) repack(*v);

@@ -20,6 +20,9 @@ constexpr int64_t kTokenTile = 32;
 // Tokens per multi-token kernel call (VecDotMultiFn takes at most 8).
 constexpr int kMultiTokens = 8;
 
+// Tokens per Q4_Kx8 kernel call.
+constexpr int64_t kQ4_KTokens = 8;
+
 // Decode is bound by how fast weights arrive from DRAM; a core alone keeps too few cache misses
 // in flight to saturate it, so each row's successor-but-one is requested ahead of use.
 constexpr int64_t kPrefetchRows = 2;
@@ -38,21 +41,26 @@ inline void prefetch_row(const uint8_t* p, size_t bytes) {
 
 namespace {
 
-// Bytes of the per-block activation sums that follow the activations in the scratch (q4_0x8).
+// Bytes of the per-block activation data that follows the activations in the scratch (the
+// repacked layouts).
 size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   const size_t blocks = static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok);
   if (w.layout == WeightLayout::q4_0x8) return blocks * sizeof(Q8BlockAux) + alignof(Q8BlockAux);
   if (w.layout == WeightLayout::q8_0x8) return blocks * sizeof(Q8ChunkAux) + alignof(Q8ChunkAux);
+  if (w.layout == WeightLayout::q4_kx8)
+    return static_cast<size_t>(w.n_in / QK_K) * static_cast<size_t>(n_tok) * sizeof(Q8KBlockAux) +
+           alignof(Q8KBlockAux);
   return 0;
 }
 
 // Repacked matrices (repacked.h): groups of eight rows split across the pool; each group is one
 // sequential stream of records, dotted with up to kTokens tokens per kernel call while it sits in
-// L1. `Aux` is the per-block activation data the layout's kernels take.
+// L1. `Aux` is the per-block activation data the layout's kernels take; a record covers
+// `block_values` inputs.
 template <typename Kernel, typename Aux>
-void matmul_groups(const WeightView& w, Kernel kernel, size_t record_bytes, int64_t k_tokens, const uint8_t* act,
-                   size_t act_row, const Aux* aux, int64_t n_tok, float* y, ThreadPool& pool) {
-  const int64_t nb = w.n_in / QK8_0, n_out = w.n_out, n_groups = n_out / 8;
+void matmul_groups(const WeightView& w, Kernel kernel, size_t record_bytes, int64_t block_values, int64_t k_tokens,
+                   const uint8_t* act, size_t act_row, const Aux* aux, int64_t n_tok, float* y, ThreadPool& pool) {
+  const int64_t nb = w.n_in / block_values, n_out = w.n_out, n_groups = n_out / 8;
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const size_t group_bytes = static_cast<size_t>(nb) * record_bytes;
   pool.parallel_for(
@@ -110,7 +118,7 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
   if (w.layout != WeightLayout::rows) {
     // The repacked layouts take per-block activation data, placed in the scratch after the
     // activations (block_sums_bytes reserved it).
-    const int64_t nb = n_in / QK8_0;
+    const int64_t nb = n_in / QK8_0;  // Q8_0 blocks (the Q8_0-activation layouts)
     const size_t act_bytes = act_row * static_cast<size_t>(n_tok);
     auto aux_area = [&](auto align) {
       return scratch.data() + act_bytes + (align - act_bytes % align) % align;
@@ -118,12 +126,18 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     if (w.layout == WeightLayout::q4_0x8) {
       auto* aux = reinterpret_cast<Q8BlockAux*>(aux_area(alignof(Q8BlockAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
-      matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, /*k_tokens=*/8, act, act_row, aux, n_tok, y, pool);
+      matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok, y,
+                    pool);
+    } else if (w.layout == WeightLayout::q4_kx8) {
+      const int64_t nbk = n_in / QK_K;
+      auto* aux = reinterpret_cast<Q8KBlockAux*>(aux_area(alignof(Q8KBlockAux)));
+      for (int64_t t = 0; t < n_tok; ++t) q8_k_block_aux(act + static_cast<size_t>(t) * act_row, nbk, aux + t * nbk);
+      matmul_groups(w, q4_kx8_kernel(), kQ4_Kx8RecordBytes, QK_K, kQ4_KTokens, act, act_row, aux, n_tok, y, pool);
     } else {
       auto* aux = reinterpret_cast<Q8ChunkAux*>(aux_area(alignof(Q8ChunkAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
       const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
-      matmul_groups(w, kernel, kQ8_0x8RecordBytes, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
+      matmul_groups(w, kernel, kQ8_0x8RecordBytes, QK8_0, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
     }
     return;
   }

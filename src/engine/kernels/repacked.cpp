@@ -1,4 +1,4 @@
-// Repacked weights (repacked.h): Q4_0x8 and Q8_0x8 repacking, the scalar reference kernels, the
+// Repacked weights (repacked.h): Q4_0x8, Q8_0x8 and Q4_Kx8 repacking, the scalar reference kernels, the
 // AVX2 kernel and the selection of the AVX-VNNI ones (repacked_vnni.cpp) at run time. Every kernel computes each block's exact integer dot and
 // then the same float operations in the same order, so all of them return the same bits.
 
@@ -19,6 +19,7 @@
 #include "engine/kernels/matmul.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
+#include "engine/tensor/quant_unpack.h"
 #include "engine/util/cpu_features.h"
 
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -259,5 +260,123 @@ Q8_0x8Kernel q8_0x8_kernel() {
 #endif
 }
 Q8_0x8Kernel q8_0x8_kernel_scalar() { return q8_kernel_scalar; }
+
+// ---- Q4_Kx8 -------------------------------------------------------------------------------------
+
+namespace {
+
+// Record offsets (repacked.h).
+constexpr size_t kK4Dmin = 16, kK4Sc = 32, kK4Mn = 96, kK4Qs = 160;
+
+void q4k_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                       size_t aux_row, int n_act, float* out, size_t out_stride) {
+  for (int t = 0; t < n_act; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_row);
+    float acc[8] = {};
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* rec = group + static_cast<size_t>(i) * kQ4_Kx8RecordBytes;
+      const Q8KBlockAux& a = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
+      for (int r = 0; r < 8; ++r) {
+        int32_t sumi = 0, summ = 0;
+        for (int j = 0; j < 8; ++j) {
+          int32_t dot = 0;
+          for (int k = 0; k < 8; ++k)
+            for (int b = 0; b < 4; ++b) {
+              const uint8_t q = rec[kK4Qs + 256 * (j / 2) + 32 * k + 4 * r + b];
+              dot += ((j & 1) ? q >> 4 : q & 0x0F) * y[i].qs[32 * j + 4 * k + b];
+            }
+          sumi += rec[kK4Sc + 8 * j + r] * dot;
+          summ += rec[kK4Mn + 16 * (j / 2) + 2 * r + (j & 1)] * a.bsum[j];
+        }
+        uint16_t dh, mh;
+        std::memcpy(&dh, rec + 2 * r, 2);
+        std::memcpy(&mh, rec + kK4Dmin + 2 * r, 2);
+        const float d = a.d * fp16_to_fp32(dh);
+        const float dmin = -a.d * fp16_to_fp32(mh);
+        acc[r] = std::fma(d, static_cast<float>(sumi), acc[r]);
+        acc[r] = std::fma(dmin, static_cast<float>(summ), acc[r]);
+      }
+    }
+    for (int r = 0; r < 8; ++r) out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)] = acc[r];
+  }
+}
+
+#ifdef AGORA_Q4_0X8_AVX2
+void q4k_kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                     size_t aux_row, int n_act, float* out, size_t out_stride) {
+  q4k_group<SubAvx2>(nb, group, act, act_row, aux, aux_row, n_act, out, out_stride);
+}
+#endif
+
+const Q4_Kx8KernelEntry& q4k_chosen() {
+  static const Q4_Kx8KernelEntry c = [] {
+    Q4_Kx8KernelEntry all[4];
+    const int n = q4_kx8_kernels_available(all, 4);
+    // AGORA_Q4_KX8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements).
+    if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
+      for (int k = 0; k < n; ++k)
+        if (std::strcmp(all[k].name, want) == 0) return all[k];
+    return all[n - 1];  // listed slowest first
+  }();
+  return c;
+}
+
+}  // namespace
+
+bool q4_kx8_eligible(const WeightView& w) { return groups_eligible<BlockQ4_K>(w, GgmlType::Q4_K, QK_K); }
+
+size_t q4_kx8_bytes(int64_t n_in, int64_t n_out) {
+  return static_cast<size_t>(n_out / 8) * static_cast<size_t>(n_in / QK_K) * kQ4_Kx8RecordBytes;
+}
+
+void repack_q4_kx8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
+  const int64_t nb = w.n_in / QK_K;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  for (int64_t g = g0; g < g1; ++g) {
+    uint8_t* rec = dst + static_cast<size_t>(g * nb) * kQ4_Kx8RecordBytes;
+    for (int64_t i = 0; i < nb; ++i, rec += kQ4_Kx8RecordBytes) {
+      for (int r = 0; r < 8; ++r) {
+        const auto* b = reinterpret_cast<const BlockQ4_K*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
+        std::memcpy(rec + 2 * r, &b->d, 2);
+        std::memcpy(rec + kK4Dmin + 2 * r, &b->dmin, 2);
+        for (int j = 0; j < 8; ++j) {
+          uint8_t sc, mn;
+          k4_scale_min(j, b->scales, &sc, &mn);
+          rec[kK4Sc + 8 * j + r] = sc;
+          rec[kK4Mn + 16 * (j / 2) + 2 * r + (j & 1)] = mn;
+        }
+        for (int c = 0; c < 4; ++c)
+          for (int k = 0; k < 8; ++k) std::memcpy(rec + kK4Qs + 256 * c + 32 * k + 4 * r, b->qs + 32 * c + 4 * k, 4);
+      }
+    }
+  }
+}
+
+void q8_k_block_aux(const void* act_row, int64_t nb, Q8KBlockAux* out) {
+  const auto* y = static_cast<const BlockQ8_K*>(act_row);
+  for (int64_t i = 0; i < nb; ++i) {
+    out[i].d = y[i].d;
+    for (int j = 0; j < 8; ++j) out[i].bsum[j] = static_cast<int16_t>(y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+  }
+}
+
+Q4_Kx8Kernel q4_kx8_kernel() { return q4k_chosen().fn; }
+const char* q4_kx8_kernel_name() { return q4k_chosen().name; }
+Q4_Kx8Kernel q4_kx8_kernel_scalar() { return q4k_kernel_scalar; }
+
+int q4_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max) {
+  int n = 0;
+  auto add = [&](const char* name, Q4_Kx8Kernel fn) {
+    if (n < max) out[n++] = {name, fn};
+  };
+  add("scalar", q4k_kernel_scalar);
+#ifdef AGORA_Q4_0X8_AVX2
+  if (cpu_has_avx2_fma_f16c()) {
+    add("avx2", q4k_kernel_avx2);
+    if (cpu_has_avx_vnni() && q4_kx8_kernel_vnni) add("avx-vnni", q4_kx8_kernel_vnni);
+  }
+#endif
+  return n;
+}
 
 }  // namespace agora

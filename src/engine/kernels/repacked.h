@@ -1,5 +1,5 @@
 // Weights repacked at load time into groups of eight interleaved rows, and the matrix kernels
-// that read them: Q4_0 ("Q4_0x8", below) and Q8_0 ("Q8_0x8", further down).
+// that read them: Q4_0 ("Q4_0x8", below), Q8_0 ("Q8_0x8") and Q4_K ("Q4_Kx8") further down.
 //
 // Layout: the rows of a Q4_0 matrix are taken eight at a time (n_out must be a multiple of 8).
 // For each group g and each block index i the group stores one 144-byte record:
@@ -89,5 +89,47 @@ using Q8_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* a
 // kernels are faster than the scalar one here).
 Q8_0x8Kernel q8_0x8_kernel();
 Q8_0x8Kernel q8_0x8_kernel_scalar();
+
+// ---- Q4_K, eight rows interleaved ("Q4_Kx8") -------------------------------------------------
+// Record per group and super-block (1184 bytes; 8 x 144 in the file, plus the unpacked scales):
+//     uint16_t d[8], dmin[8];     the eight rows' f16 scales, row order
+//     uint8_t  sc[8][8];          sc[j][r]: row r's 6-bit scale of sub-block j (values 32j..32j+31)
+//     uint8_t  mn[4][8][2];       mn[m][r] = row r's mins of sub-blocks 2m and 2m+1
+//     uint8_t  qs[4][8][8][4];    qs[c][k][r]: bytes 32c+4k..32c+4k+3 of row r's packed quants
+// A packed byte of pair c holds (low nibble) a value of sub-block 2c and (high nibble) the value
+// 32 further on, of sub-block 2c+1, so one 32-byte load of qs[c][k] gives, in 32-bit lane r,
+// values 4k..4k+3 of sub-blocks 2c (low nibbles) and 2c+1 (high nibbles) of row r: a four-way
+// multiply-add against those four activations broadcast adds row r's partial dot to lane r, and
+// eight of them make sub-block j's whole dot, one int32 per row, with no horizontal sum.
+//
+// Arithmetic (block_combine.h, Q4_K): per row and super-block sumi = sum_j sc[j] * dot_j and
+// summ = sum_j mn[j] * (bsums[2j] + bsums[2j+1]), exact integers, then acc = fma(d, float(sumi),
+// acc), acc = fma(dmin, float(summ), acc), with d = dy * d_x and dmin = -dy * dmin_x: the bits of
+// vec_dot_q4_k_q8_k on the unpacked rows, whichever kernel runs.
+constexpr size_t kQ4_Kx8RecordBytes = 1184;
+
+bool q4_kx8_eligible(const WeightView& w);
+size_t q4_kx8_bytes(int64_t n_in, int64_t n_out);
+void repack_q4_kx8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1);
+
+// Per Q8_K activation block: its scale and the sums of its 32-value sub-blocks (bsums[2j] +
+// bsums[2j+1]; |sum| <= 32 x 128, an int16), the operands of the min term.
+struct Q8KBlockAux {
+  float d;
+  int16_t bsum[8];
+};
+void q8_k_block_aux(const void* act_row, int64_t nb, Q8KBlockAux* out);
+
+// As Q4_0x8Kernel: out[t * out_stride + r] for r < 8, t < n_act (1..8); act holds Q8_K rows.
+using Q4_Kx8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
+                              const Q8KBlockAux* aux, size_t aux_row, int n_act, float* out, size_t out_stride);
+Q4_Kx8Kernel q4_kx8_kernel();
+const char* q4_kx8_kernel_name();
+Q4_Kx8Kernel q4_kx8_kernel_scalar();
+struct Q4_Kx8KernelEntry {
+  const char* name;
+  Q4_Kx8Kernel fn;
+};
+int q4_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max);
 
 }  // namespace agora

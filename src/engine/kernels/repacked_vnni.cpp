@@ -1,4 +1,4 @@
-// The AVX-VNNI kernel for repacked Q4_0 (repacked.h). This file alone is compiled with -mavxvnni
+// The AVX-VNNI kernels for repacked Q4_0, Q8_0 and Q4_K (repacked.h). This file alone is compiled with -mavxvnni
 // (CMakeLists.txt); repacked.cpp calls it only when CPUID reports AVX-VNNI.
 
 // No fused multiply-add unless written as one (see block_combine.h).
@@ -78,8 +78,25 @@ void q8_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t
   }
 }
 
+// Q4_Kx8: vpdpbusd sums four u4 x s8 products per row into its int32 lane (eight steps make the
+// sub-block's dot, |dot| <= 32 x 15 x 128), then one 32-bit multiply by the row's 6-bit scale.
+struct SubVnni {
+  static __m256i start() { return _mm256_setzero_si256(); }
+  static __m256i step(__m256i s, __m256i w, __m256i y) { return _mm256_dpbusd_avx_epi32(s, w, y); }
+  static __m256i scale(const uint8_t* sc) {
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc)));
+  }
+  static __m256i scaled(__m256i s, __m256i sc) { return _mm256_mullo_epi32(s, sc); }
+};
+
+void q4k_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                     size_t aux_row, int n_act, float* out, size_t out_stride) {
+  q4k_group<SubVnni>(nb, group, act, act_row, aux, aux_row, n_act, out, out_stride);
+}
+
 }  // namespace
 
+const Q4_Kx8Kernel q4_kx8_kernel_vnni = q4k_kernel_vnni;
 const Q4_0x8Kernel q4_0x8_kernel_vnni = kernel_vnni;
 const Q8_0x8Kernel q8_0x8_kernel_vnni = q8_kernel_vnni;
 
@@ -92,6 +109,8 @@ extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
 extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 const Q4_0x8Kernel q4_0x8_kernel_vnni = nullptr;
 const Q8_0x8Kernel q8_0x8_kernel_vnni = nullptr;
+extern const Q4_Kx8Kernel q4_kx8_kernel_vnni;
+const Q4_Kx8Kernel q4_kx8_kernel_vnni = nullptr;
 }  // namespace agora
 
 #endif

@@ -16,6 +16,7 @@ namespace agora {
 // Set by repacked_vnni.cpp when the build can emit AVX-VNNI (null otherwise).
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
 extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
+extern const Q4_Kx8Kernel q4_kx8_kernel_vnni;
 
 namespace {
 
@@ -83,6 +84,86 @@ struct DotsAvx2 {
     return block_dots_avx2(lo, hi, y, init);
   }
 };
+
+// ---- Q4_Kx8 ----
+// `Sub` accumulates one sub-block's dot for each of the eight rows: start(), step(s, w, y) with
+// w the unpacked quants (lane r: four values of row r) and y the four activations broadcast, then
+// scaled(s, sc) = row r's sc[j] * dot_j in int32 lane r, sc from Sub::scale(&sc[j][0]).
+template <int NT, typename Sub>
+inline void run_group_q4k(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
+                          const Q8KBlockAux* aux, size_t aux_row, float* out, size_t out_stride) {
+  constexpr size_t kAhead = 4 * kQ4_Kx8RecordBytes;
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const int8_t* yq[NT];
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    yq[t] = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_row)->qs;
+    acc[t] = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < nb; ++i, group += kQ4_Kx8RecordBytes) {
+    __m256i sumi[NT];
+    for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      for (int p = 0; p < 3; ++p)
+        _mm_prefetch(reinterpret_cast<const char*>(group + kAhead + 64 * (3 * j + p)), _MM_HINT_T0);
+      const uint8_t* qs = group + 160 + 256 * (j / 2);
+      __m256i s[NT];
+      for (int t = 0; t < NT; ++t) s[t] = Sub::start();
+      for (int k = 0; k < 8; ++k) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * k));
+        const __m256i w = (j & 1) ? _mm256_and_si256(_mm256_srli_epi16(v, 4), m4) : _mm256_and_si256(v, m4);
+        for (int t = 0; t < NT; ++t) s[t] = Sub::step(s[t], w, bcast4(yq[t] + 32 * j + 4 * k));
+      }
+      const __m256i sc = Sub::scale(group + 32 + 8 * j);
+      for (int t = 0; t < NT; ++t) sumi[t] = _mm256_add_epi32(sumi[t], Sub::scaled(s[t], sc));
+    }
+    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group)));
+    const __m256 dmx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + 16)));
+    __m256i mn[4];
+    for (int m = 0; m < 4; ++m)
+      mn[m] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + 96 + 16 * m)));
+    for (int t = 0; t < NT; ++t) {
+      const Q8KBlockAux& a = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
+      __m256i summ = _mm256_madd_epi16(mn[0], bcast4(reinterpret_cast<const int8_t*>(a.bsum)));
+      for (int m = 1; m < 4; ++m)
+        summ = _mm256_add_epi32(summ, _mm256_madd_epi16(mn[m], bcast4(reinterpret_cast<const int8_t*>(a.bsum + 2 * m))));
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(a.d));
+      const __m256 dmin = _mm256_mul_ps(dmx, _mm256_set1_ps(-a.d));
+      acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+      acc[t] = _mm256_fmadd_ps(dmin, _mm256_cvtepi32_ps(summ), acc[t]);
+      yq[t] += sizeof(BlockQ8_K);
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride, acc[t]);
+}
+
+// AVX2: u4 x s8 pairs summed in int16 (eight steps: 8 x 2 x 15 x 128 <= 30720, no saturation), then
+// one multiply-add of the pairs with the scale in both halves of each 32-bit lane.
+struct SubAvx2 {
+  static __m256i start() { return _mm256_setzero_si256(); }
+  static __m256i step(__m256i s, __m256i w, __m256i y) { return _mm256_add_epi16(s, _mm256_maddubs_epi16(w, y)); }
+  static __m256i scale(const uint8_t* sc) {
+    const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc)));
+    return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+  }
+  static __m256i scaled(__m256i s, __m256i sc) { return _mm256_madd_epi16(s, sc); }
+};
+
+// Dispatches n_act (1..8) to the instantiation for that many tokens.
+template <typename Sub>
+inline void q4k_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                      size_t aux_row, int n_act, float* out, size_t out_stride) {
+  switch (n_act) {
+    case 8: run_group_q4k<8, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 7: run_group_q4k<7, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 6: run_group_q4k<6, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 5: run_group_q4k<5, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 4: run_group_q4k<4, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 3: run_group_q4k<3, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 2: run_group_q4k<2, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    default: run_group_q4k<1, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+  }
+}
 
 }  // namespace
 }  // namespace agora
