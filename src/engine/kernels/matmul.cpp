@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/kernels/amx.h"
 #include "engine/kernels/repacked.h"
 #include "engine/tensor/quant_blocks.h"
 #include "engine/kernels/type_ops.h"
@@ -126,8 +127,12 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
     if (w.layout == WeightLayout::q4_0x8) {
       auto* aux = reinterpret_cast<Q8BlockAux*>(aux_area(alignof(Q8BlockAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
-      matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok, y,
-                    pool);
+      // Prefill passes on the AMX tile unit where there is one (the same bits, amx.h).
+      if (n_tok >= kAmxMinTokens && amx_q4_0x8_eligible(w) && amx_available())
+        matmul_q4_0x8_amx(w, act, act_row, aux, n_tok, y, pool);
+      else
+        matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok, y,
+                      pool);
     } else if (w.layout == WeightLayout::q4_kx8) {
       const int64_t nbk = n_in / QK_K;
       auto* aux = reinterpret_cast<Q8KBlockAux*>(aux_area(alignof(Q8KBlockAux)));

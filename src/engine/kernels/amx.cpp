@@ -1,0 +1,209 @@
+// The AMX-INT8 kernel for repacked Q4_0 (amx.h). This file alone is compiled with -mamx-tile
+// -mamx-int8 -mavx512f (CMakeLists.txt); nothing here runs unless amx_available() said yes (every
+// AMX CPU has AVX-512F, which the float steps use).
+
+// No fused multiply-add unless written as one (see block_combine.h).
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include "engine/kernels/amx.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+#include <cstring>
+#include <vector>
+
+#include "engine/kernels/matmul.h"
+#include "engine/kernels/repacked.h"
+#include "engine/kernels/thread_pool.h"
+#include "engine/tensor/quant_blocks.h"
+
+#if !defined(AGORA_PORTABLE) && defined(__linux__) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && \
+    defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define AGORA_AMX 1
+#include <cpuid.h>
+#include <immintrin.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace agora {
+
+bool amx_q4_0x8_eligible(const WeightView& w) {
+  return w.layout == WeightLayout::q4_0x8 && w.n_out % 16 == 0 && w.n_in % QK8_0 == 0;
+}
+
+#ifdef AGORA_AMX
+namespace {
+
+bool detect_amx() {
+  if (const char* e = std::getenv("AGORA_NO_AMX"); e && *e && std::strcmp(e, "0") != 0) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  if (!(d & (1u << 24)) || !(d & (1u << 25))) return false;  // AMX-TILE, AMX-INT8
+  if (!(b & (1u << 16))) return false;                        // AVX-512F (the float steps)
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 0xE6u) != 0xE6u) return false;             // XMM, YMM, opmask and ZMM state enabled by the OS
+  if ((lo & (3u << 17)) != (3u << 17)) return false;  // XTILECFG, XTILEDATA
+  // Linux hands out the (8 KiB) tile data state only to processes that ask for it.
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+// 64-byte aligned storage for the unpacked tiles (tile loads and 512-bit loads).
+template <typename T>
+struct AlignedAlloc {
+  using value_type = T;
+  AlignedAlloc() = default;
+  template <typename U>
+  AlignedAlloc(const AlignedAlloc<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  bool operator==(const AlignedAlloc&) const { return true; }
+};
+
+// The LDTILECFG operand (palette 1).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Two sets of three tiles, used by alternate blocks so that one block's loads and multiply
+// overlap the other's: A (0, 3), activations, m tokens x 32 bytes; B (1, 4), weights, 8 rows of
+// 4-byte groups x 16 weight rows = 64 bytes; C (2, 5), int32 dots, m tokens x 16 rows.
+void configure(int m) {
+  TileConfig cfg;
+  for (int set = 0; set < 2; ++set) {
+    const int a = 3 * set;
+    cfg.rows[a] = static_cast<uint8_t>(m);
+    cfg.colsb[a] = 32;
+    cfg.rows[a + 1] = 8;
+    cfg.colsb[a + 1] = 64;
+    cfg.rows[a + 2] = static_cast<uint8_t>(m);
+    cfg.colsb[a + 2] = 64;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+// B for one block of two groups (16 weight rows): row q of the tile holds, for each weight row n,
+// its values 4q..4q+3 as int8 (nibble - 8). Chunk c of a Q4_0x8 record is exactly that layout for
+// eight rows: low nibbles are values 4c..4c+3 (tile row c), high nibbles 16+4c.. (tile row 4+c).
+inline void unpack_b(const uint8_t* rec0, const uint8_t* rec1, int8_t* bt) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+  for (int c = 0; c < 4; ++c) {
+    const uint8_t* src[2] = {rec0, rec1};
+    for (int g = 0; g < 2; ++g) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src[g] + 16 + 32 * c));
+      const __m256i lo = _mm256_sub_epi8(_mm256_and_si256(v, m4), eight);
+      const __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), eight);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bt + 64 * c + 32 * g), lo);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bt + 64 * (4 + c) + 32 * g), hi);
+    }
+  }
+}
+
+// acc[r] = fma(float(c[r]), dx * dy_r, acc[r]) for the tile's tokens r in [r0, m): the Q4_0 float
+// step, sixteen rows per 512-bit register.
+inline void combine(__m512* acc, const int32_t* c, __m512 dx, const Q8BlockAux* aux, int64_t nb, int64_t i, int r0,
+                    int m) {
+  for (int r = 0; r < 16; ++r) {
+    if (r < r0 || r >= m) continue;
+    const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(c + 16 * r));
+    acc[r] = _mm512_fmadd_ps(s, _mm512_mul_ps(dx, _mm512_set1_ps(aux[r * nb + i].d)), acc[r]);
+  }
+}
+
+// Row blocks [rb0, rb1) (16 rows each) against all n_tok tokens.
+void run_rows(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux, int64_t n_tok,
+              float* y, int64_t rb0, int64_t rb1) {
+  const int64_t nb = w.n_in / QK8_0, n_out = w.n_out;
+  const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
+  const auto* wd = static_cast<const uint8_t*>(w.data);
+  // Tiles of 16 tokens; the last one ends at n_tok (overlapping the one before it, whose tokens
+  // it does not add again). Fewer than 16 tokens: one tile of all of them.
+  const int m = static_cast<int>(std::min<int64_t>(16, n_tok));
+  // The row block's weights as B tiles and its row scales, unpacked once for all token tiles.
+  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> bbuf;
+  thread_local std::vector<float, AlignedAlloc<float>> dxbuf;
+  if (bbuf.size() < static_cast<size_t>(nb * 512)) bbuf.resize(static_cast<size_t>(nb * 512));
+  if (dxbuf.size() < static_cast<size_t>(nb * 16)) dxbuf.resize(static_cast<size_t>(nb * 16));
+  alignas(64) int32_t cbuf[2][16 * 16];
+  configure(m);
+  for (int64_t rb = rb0; rb < rb1; ++rb) {
+    const uint8_t* g0 = wd + static_cast<size_t>(2 * rb) * group_bytes;
+    const uint8_t* g1 = g0 + group_bytes;
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* rec0 = g0 + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
+      const uint8_t* rec1 = g1 + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(rec0 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec1 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
+      unpack_b(rec0, rec1, bbuf.data() + i * 512);
+      _mm256_store_ps(dxbuf.data() + i * 16, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec0))));
+      _mm256_store_ps(dxbuf.data() + i * 16 + 8, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec1))));
+    }
+    for (int64_t t0 = 0; t0 < n_tok; t0 += 16) {
+      const int64_t base = std::min<int64_t>(t0, n_tok - m);  // the tile's first token
+      const int r0 = static_cast<int>(t0 - base);              // tokens before it belong to the previous tile
+      const uint8_t* a = act + static_cast<size_t>(base) * act_row + offsetof(BlockQ8_0, qs);
+      const Q8BlockAux* ta = aux + base * nb;
+      __m512 acc[16];
+      for (auto& v : acc) v = _mm512_setzero_ps();
+      // Block i runs on tile set i % 2; its dots are combined one block later.
+      for (int64_t i = 0; i < nb; ++i) {
+        const int8_t* b = bbuf.data() + i * 512;
+        const uint8_t* ai = a + static_cast<size_t>(i) * sizeof(BlockQ8_0);
+        if (i & 1) {
+          _tile_loadd(4, b, 64);
+          _tile_loadd(3, ai, static_cast<long>(act_row));
+          _tile_zero(5);
+          _tile_dpbssd(5, 3, 4);
+        } else {
+          _tile_loadd(1, b, 64);
+          _tile_loadd(0, ai, static_cast<long>(act_row));
+          _tile_zero(2);
+          _tile_dpbssd(2, 0, 1);
+        }
+        if (i > 0) combine(acc, cbuf[(i - 1) & 1], _mm512_load_ps(dxbuf.data() + (i - 1) * 16), ta, nb, i - 1, r0, m);
+        if (i & 1) _tile_stored(5, cbuf[1], 64);
+        else _tile_stored(2, cbuf[0], 64);
+      }
+      combine(acc, cbuf[(nb - 1) & 1], _mm512_load_ps(dxbuf.data() + (nb - 1) * 16), ta, nb, nb - 1, r0, m);
+      for (int r = 0; r < 16; ++r)
+        if (r >= r0 && r < m) _mm512_storeu_ps(y + (base + r) * n_out + rb * 16, acc[r]);
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+
+bool amx_available() {
+  static const bool ok = detect_amx();
+  return ok;
+}
+
+void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                       int64_t n_tok, float* y, ThreadPool& pool) {
+  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, act, act_row, aux, n_tok, y, b, e); });
+}
+
+#else
+
+bool amx_available() { return false; }
+
+void matmul_q4_0x8_amx(const WeightView&, const uint8_t*, size_t, const Q8BlockAux*, int64_t, float*, ThreadPool&) {
+  std::abort();  // callers check amx_available()
+}
+
+#endif
+
+}  // namespace agora
