@@ -122,9 +122,24 @@ inline void combine(__m512* acc, const int32_t* c, __m512 dx, const Q8BlockAux* 
   }
 }
 
-// Row blocks [rb0, rb1) (16 rows each) against all n_tok tokens.
-void run_rows(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux, int64_t n_tok,
-              float* y, int64_t rb0, int64_t rb1) {
+// The activations as A tiles: for token tile k (first token min(16 k, n_tok - m)) and block i,
+// the m tokens' 32 quants, contiguous: tiles[(k * nb + i) * 512 + 32 r].
+void gather_a(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nb, int8_t* tiles) {
+  const int64_t m = std::min<int64_t>(16, n_tok);
+  for (int64_t k = 0; k * 16 < n_tok; ++k) {
+    const int64_t base = std::min<int64_t>(16 * k, n_tok - m);
+    for (int64_t r = 0; r < m; ++r) {
+      const auto* yb = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(base + r) * act_row);
+      for (int64_t i = 0; i < nb; ++i)
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tiles + (k * nb + i) * 512 + 32 * r),
+                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yb[i].qs)));
+    }
+  }
+}
+
+// Row blocks [rb0, rb1) (16 rows each) against all n_tok tokens (A tiles from gather_a).
+void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, int64_t n_tok, float* y, int64_t rb0,
+              int64_t rb1) {
   const int64_t nb = w.n_in / QK8_0, n_out = w.n_out;
   const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
   const auto* wd = static_cast<const uint8_t*>(w.data);
@@ -153,22 +168,22 @@ void run_rows(const WeightView& w, const uint8_t* act, size_t act_row, const Q8B
     for (int64_t t0 = 0; t0 < n_tok; t0 += 16) {
       const int64_t base = std::min<int64_t>(t0, n_tok - m);  // the tile's first token
       const int r0 = static_cast<int>(t0 - base);              // tokens before it belong to the previous tile
-      const uint8_t* a = act + static_cast<size_t>(base) * act_row + offsetof(BlockQ8_0, qs);
+      const int8_t* a = atiles + (t0 / 16) * nb * 512;
       const Q8BlockAux* ta = aux + base * nb;
       __m512 acc[16];
       for (auto& v : acc) v = _mm512_setzero_ps();
       // Block i runs on tile set i % 2; its dots are combined one block later.
       for (int64_t i = 0; i < nb; ++i) {
         const int8_t* b = bbuf.data() + i * 512;
-        const uint8_t* ai = a + static_cast<size_t>(i) * sizeof(BlockQ8_0);
+        const int8_t* ai = a + i * 512;
         if (i & 1) {
           _tile_loadd(4, b, 64);
-          _tile_loadd(3, ai, static_cast<long>(act_row));
+          _tile_loadd(3, ai, 32);
           _tile_zero(5);
           _tile_dpbssd(5, 3, 4);
         } else {
           _tile_loadd(1, b, 64);
-          _tile_loadd(0, ai, static_cast<long>(act_row));
+          _tile_loadd(0, ai, 32);
           _tile_zero(2);
           _tile_dpbssd(2, 0, 1);
         }
@@ -193,7 +208,12 @@ bool amx_available() {
 
 void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                        int64_t n_tok, float* y, ThreadPool& pool) {
-  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, act, act_row, aux, n_tok, y, b, e); });
+  const int64_t nb = w.n_in / QK8_0;
+  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> atiles;
+  const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nb * 512);
+  if (atiles.size() < need) atiles.resize(need);
+  gather_a(act, act_row, n_tok, nb, atiles.data());
+  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, atiles.data(), aux, n_tok, y, b, e); });
 }
 
 #else
