@@ -212,8 +212,11 @@ void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, 
   thread_local std::vector<int8_t, AlignedAlloc<int8_t>> atiles;
   const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nb * 512);
   if (atiles.size() < need) atiles.resize(need);
-  gather_a(act, act_row, n_tok, nb, atiles.data());
-  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, atiles.data(), aux, n_tok, y, b, e); });
+  // The caller's buffer: a pointer taken here, since inside the lambda `atiles` would name each
+  // worker's own (empty) thread_local.
+  int8_t* const tiles = atiles.data();
+  gather_a(act, act_row, n_tok, nb, tiles);
+  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, tiles, aux, n_tok, y, b, e); });
 }
 
 #else
