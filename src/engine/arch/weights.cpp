@@ -95,6 +95,9 @@ void repack_weights(ModelWeights& w) {
     } else if (q4_kx8_eligible(v)) {
       to = WeightLayout::q4_kx8;
       bytes = q4_kx8_bytes(v.n_in, v.n_out);
+    } else if (q6_kx8_eligible(v)) {
+      to = WeightLayout::q6_kx8;
+      bytes = q6_kx8_bytes(v.n_in, v.n_out);
     }
     if (to == WeightLayout::rows) return;
     // 2 MiB aligned and marked for transparent huge pages: decode streams these bytes once per
@@ -109,7 +112,8 @@ void repack_weights(ModelWeights& w) {
     const int64_t groups = v.n_out / 8;
     if (to == WeightLayout::q4_0x8) repack_q4_0x8(v, dst, 0, groups);
     else if (to == WeightLayout::q8_0x8) repack_q8_0x8(v, dst, 0, groups);
-    else repack_q4_kx8(v, dst, 0, groups);
+    else if (to == WeightLayout::q4_kx8) repack_q4_kx8(v, dst, 0, groups);
+    else repack_q6_kx8(v, dst, 0, groups);
     w.repacked.emplace_back(dst);
     v.data = dst;
     v.layout = to;

@@ -28,7 +28,9 @@
 //     summ = sum_j mn[j] * (bsums[2j] + bsums[2j+1])
 // then acc = fma(d, float(sumi), acc) and acc = fma(dmin, float(summ), acc), in that order,
 // super-block after super-block (d = dy * d_x, dmin = -dy * dmin_x); the result is acc. Every
-// Q4_K kernel (scalar, AVX2 rows, repacked scalar/AVX2/AVX-VNNI) follows it.
+// Q4_K kernel (scalar, AVX2 rows, repacked scalar/AVX2/AVX-VNNI) follows it. Q6_K likewise (no
+// min term): sumi = sum_j sc[j] * (sum of the 16 products of sub-block j), j < 16, then
+// acc = fma(d, float(sumi), acc).
 //
 // Every file that includes this header must switch floating-point contraction off first, as
 // its first lines, so that all code in the file shares the setting:

@@ -21,8 +21,8 @@ constexpr int64_t kTokenTile = 32;
 // Tokens per multi-token kernel call (VecDotMultiFn takes at most 8).
 constexpr int kMultiTokens = 8;
 
-// Tokens per Q4_Kx8 kernel call.
-constexpr int64_t kQ4_KTokens = 8;
+// Tokens per Q4_Kx8 / Q6_Kx8 kernel call.
+constexpr int64_t kKTokens = 8;
 
 // Decode is bound by how fast weights arrive from DRAM; a core alone keeps too few cache misses
 // in flight to saturate it, so each row's successor-but-one is requested ahead of use.
@@ -48,7 +48,7 @@ size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   const size_t blocks = static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok);
   if (w.layout == WeightLayout::q4_0x8) return blocks * sizeof(Q8BlockAux) + alignof(Q8BlockAux);
   if (w.layout == WeightLayout::q8_0x8) return blocks * sizeof(Q8ChunkAux) + alignof(Q8ChunkAux);
-  if (w.layout == WeightLayout::q4_kx8)
+  if (w.layout == WeightLayout::q4_kx8 || w.layout == WeightLayout::q6_kx8)
     return static_cast<size_t>(w.n_in / QK_K) * static_cast<size_t>(n_tok) * sizeof(Q8KBlockAux) +
            alignof(Q8KBlockAux);
   return 0;
@@ -133,11 +133,14 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       else
         matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok, y,
                       pool);
-    } else if (w.layout == WeightLayout::q4_kx8) {
+    } else if (w.layout == WeightLayout::q4_kx8 || w.layout == WeightLayout::q6_kx8) {
       const int64_t nbk = n_in / QK_K;
       auto* aux = reinterpret_cast<Q8KBlockAux*>(aux_area(alignof(Q8KBlockAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_k_block_aux(act + static_cast<size_t>(t) * act_row, nbk, aux + t * nbk);
-      matmul_groups(w, q4_kx8_kernel(), kQ4_Kx8RecordBytes, QK_K, kQ4_KTokens, act, act_row, aux, n_tok, y, pool);
+      if (w.layout == WeightLayout::q4_kx8)
+        matmul_groups(w, q4_kx8_kernel(), kQ4_Kx8RecordBytes, QK_K, kKTokens, act, act_row, aux, n_tok, y, pool);
+      else
+        matmul_groups(w, q6_kx8_kernel(), kQ6_Kx8RecordBytes, QK_K, kKTokens, act, act_row, aux, n_tok, y, pool);
     } else {
       auto* aux = reinterpret_cast<Q8ChunkAux*>(aux_area(alignof(Q8ChunkAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);

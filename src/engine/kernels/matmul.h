@@ -20,8 +20,8 @@
 namespace agora {
 
 // How a matrix's bytes are laid out: as the GGUF file stores it (row after row), or repacked at
-// load time for faster kernels (repacked.h: Q4_0, Q8_0 or Q4_K, eight rows interleaved).
-enum class WeightLayout : uint8_t { rows, q4_0x8, q8_0x8, q4_kx8 };
+// load time for faster kernels (repacked.h: Q4_0, Q8_0, Q4_K or Q6_K, eight rows interleaved).
+enum class WeightLayout : uint8_t { rows, q4_0x8, q8_0x8, q4_kx8, q6_kx8 };
 
 // A weight matrix: n_out rows of n_in values. Layout `rows`: each row `row_bytes` apart (at least
 // row_size(type, n_in)). n_in must be a multiple of the type's block size (and of its

@@ -1,4 +1,4 @@
-// Repacked weights (repacked.h): Q4_0x8, Q8_0x8 and Q4_Kx8 repacking, the scalar reference kernels, the
+// Repacked weights (repacked.h): Q4_0x8, Q8_0x8, Q4_Kx8 and Q6_Kx8 repacking, the scalar reference kernels, the
 // AVX2 kernel and the selection of the AVX-VNNI ones (repacked_vnni.cpp) at run time. Every kernel computes each block's exact integer dot and
 // then the same float operations in the same order, so all of them return the same bits.
 
@@ -312,7 +312,8 @@ const Q4_Kx8KernelEntry& q4k_chosen() {
   static const Q4_Kx8KernelEntry c = [] {
     Q4_Kx8KernelEntry all[4];
     const int n = q4_kx8_kernels_available(all, 4);
-    // AGORA_Q4_KX8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements).
+    // AGORA_Q4_KX8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements; it
+    // applies to Q6_Kx8 too).
     if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
       for (int k = 0; k < n; ++k)
         if (std::strcmp(all[k].name, want) == 0) return all[k];
@@ -374,6 +375,114 @@ int q4_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max) {
   if (cpu_has_avx2_fma_f16c()) {
     add("avx2", q4k_kernel_avx2);
     if (cpu_has_avx_vnni() && q4_kx8_kernel_vnni) add("avx-vnni", q4_kx8_kernel_vnni);
+  }
+#endif
+  return n;
+}
+
+}  // namespace agora
+
+// ---- Q6_Kx8 -------------------------------------------------------------------------------------
+
+namespace agora {
+namespace {
+
+constexpr size_t kK6Sc = 16, kK6Ql = 144, kK6Qh = 1168;
+
+// Value 32G + 4k + b of row r (0..63, the quant + 32) in a record.
+inline int q6x8_value(const uint8_t* rec, int r, int G, int k, int b) {
+  const uint8_t l = rec[kK6Ql + 256 * (G / 2) + 32 * k + 4 * r + b];
+  const uint8_t h = rec[kK6Qh + 256 * (G / 4) + 32 * k + 4 * r + b];
+  return ((G & 1) ? l >> 4 : l & 0x0F) | (((h >> (2 * (G % 4))) & 3) << 4);
+}
+
+void q6k_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                       size_t aux_row, int n_act, float* out, size_t out_stride) {
+  for (int t = 0; t < n_act; ++t) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_row);
+    float acc[8] = {};
+    for (int64_t i = 0; i < nb; ++i) {
+      const uint8_t* rec = group + static_cast<size_t>(i) * kQ6_Kx8RecordBytes;
+      for (int r = 0; r < 8; ++r) {
+        int32_t sumi = 0;
+        for (int j = 0; j < 16; ++j) {
+          const int G = j / 2;
+          int32_t dot = 0;
+          for (int k = 4 * (j % 2); k < 4 * (j % 2) + 4; ++k)
+            for (int b = 0; b < 4; ++b) dot += (q6x8_value(rec, r, G, k, b) - 32) * y[i].qs[32 * G + 4 * k + b];
+          sumi += static_cast<int8_t>(rec[kK6Sc + 16 * G + 2 * r + j % 2]) * dot;
+        }
+        uint16_t dh;
+        std::memcpy(&dh, rec + 2 * r, 2);
+        const float d = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)].d * fp16_to_fp32(dh);
+        acc[r] = std::fma(d, static_cast<float>(sumi), acc[r]);
+      }
+    }
+    for (int r = 0; r < 8; ++r) out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)] = acc[r];
+  }
+}
+
+#ifdef AGORA_Q4_0X8_AVX2
+void q6k_kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                     size_t aux_row, int n_act, float* out, size_t out_stride) {
+  q6k_group<SubAvx2Wide>(nb, group, act, act_row, aux, aux_row, n_act, out, out_stride);
+}
+#endif
+
+}  // namespace
+
+bool q6_kx8_eligible(const WeightView& w) { return groups_eligible<BlockQ6_K>(w, GgmlType::Q6_K, QK_K); }
+
+size_t q6_kx8_bytes(int64_t n_in, int64_t n_out) {
+  return static_cast<size_t>(n_out / 8) * static_cast<size_t>(n_in / QK_K) * kQ6_Kx8RecordBytes;
+}
+
+void repack_q6_kx8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
+  const int64_t nb = w.n_in / QK_K;
+  const auto* src = static_cast<const uint8_t*>(w.data);
+  int8_t q[QK_K];
+  for (int64_t g = g0; g < g1; ++g) {
+    uint8_t* rec = dst + static_cast<size_t>(g * nb) * kQ6_Kx8RecordBytes;
+    for (int64_t i = 0; i < nb; ++i, rec += kQ6_Kx8RecordBytes) {
+      std::memset(rec, 0, kQ6_Kx8RecordBytes);
+      for (int r = 0; r < 8; ++r) {
+        const auto* b = reinterpret_cast<const BlockQ6_K*>(src + static_cast<size_t>(g * 8 + r) * w.row_bytes) + i;
+        std::memcpy(rec + 2 * r, &b->d, 2);
+        for (int j = 0; j < 16; ++j) rec[kK6Sc + 16 * (j / 2) + 2 * r + j % 2] = static_cast<uint8_t>(b->scales[j]);
+        unpack_q6_k(*b, q);
+        for (int v = 0; v < QK_K; ++v) {
+          const int u = q[v] + 32, G = v / 32, k = (v % 32) / 4, bb = v % 4;
+          rec[kK6Ql + 256 * (G / 2) + 32 * k + 4 * r + bb] |= static_cast<uint8_t>((u & 0x0F) << (4 * (G & 1)));
+          rec[kK6Qh + 256 * (G / 4) + 32 * k + 4 * r + bb] |= static_cast<uint8_t>((u >> 4) << (2 * (G % 4)));
+        }
+      }
+    }
+  }
+}
+
+Q4_Kx8Kernel q6_kx8_kernel() {
+  static const Q4_Kx8Kernel k = [] {
+    Q4_Kx8KernelEntry all[4];
+    const int n = q6_kx8_kernels_available(all, 4);
+    if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
+      for (int j = 0; j < n; ++j)
+        if (std::strcmp(all[j].name, want) == 0) return all[j].fn;
+    return all[n - 1].fn;
+  }();
+  return k;
+}
+Q4_Kx8Kernel q6_kx8_kernel_scalar() { return q6k_kernel_scalar; }
+
+int q6_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max) {
+  int n = 0;
+  auto add = [&](const char* name, Q4_Kx8Kernel fn) {
+    if (n < max) out[n++] = {name, fn};
+  };
+  add("scalar", q6k_kernel_scalar);
+#ifdef AGORA_Q4_0X8_AVX2
+  if (cpu_has_avx2_fma_f16c()) {
+    add("avx2", q6k_kernel_avx2);
+    if (cpu_has_avx_vnni() && q6_kx8_kernel_vnni) add("avx-vnni", q6_kx8_kernel_vnni);
   }
 #endif
   return n;

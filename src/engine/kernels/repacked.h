@@ -1,5 +1,6 @@
 // Weights repacked at load time into groups of eight interleaved rows, and the matrix kernels
-// that read them: Q4_0 ("Q4_0x8", below), Q8_0 ("Q8_0x8") and Q4_K ("Q4_Kx8") further down.
+// that read them: Q4_0 ("Q4_0x8", below), Q8_0 ("Q8_0x8"), Q4_K ("Q4_Kx8") and Q6_K ("Q6_Kx8")
+// further down.
 //
 // Layout: the rows of a Q4_0 matrix are taken eight at a time (n_out must be a multiple of 8).
 // For each group g and each block index i the group stores one 144-byte record:
@@ -131,5 +132,27 @@ struct Q4_Kx8KernelEntry {
   Q4_Kx8Kernel fn;
 };
 int q4_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max);
+
+// ---- Q6_K, eight rows interleaved ("Q6_Kx8") -------------------------------------------------
+// Record per group and super-block (1680 bytes, 8 x 210 as in the file):
+//     uint16_t d[8];              the eight rows' f16 scales
+//     int8_t   sc[8][8][2];       sc[G][r][e]: row r's scale of 16-value sub-block 2G+e
+//     uint8_t  ql[4][8][8][4];    ql[c][k][r]: low 4 bits of values 4k..4k+3 of 32-value groups
+//                                 2c (low nibbles) and 2c+1 (high nibbles) of row r
+//     uint8_t  qh[2][8][8][4];    qh[h][k][r]: their high 2 bits, group 4h+g at bits 2g..2g+1
+// Lane r of a 32-byte load (unpacked) holds four values of row r, as u = q + 32 (0..63) for the
+// u8 x s8 multiply-adds; per sub-block j, dot_j = sum u y - 32 x bsums[j] (bsums: the Q8_K
+// activation's sums of 16).
+// Arithmetic (block_combine.h, Q6_K): sumi = sum_j sc[j] * dot_j exact, acc = fma(dy * d_x,
+// float(sumi), acc): vec_dot_q6_k_q8_k's bits. The kernels take the Q4_Kx8 signature (they read
+// aux[].d only).
+constexpr size_t kQ6_Kx8RecordBytes = 1680;
+
+bool q6_kx8_eligible(const WeightView& w);
+size_t q6_kx8_bytes(int64_t n_in, int64_t n_out);
+void repack_q6_kx8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1);
+Q4_Kx8Kernel q6_kx8_kernel();
+Q4_Kx8Kernel q6_kx8_kernel_scalar();
+int q6_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max);
 
 }  // namespace agora

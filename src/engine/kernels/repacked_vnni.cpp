@@ -1,4 +1,4 @@
-// The AVX-VNNI kernels for repacked Q4_0, Q8_0 and Q4_K (repacked.h). This file alone is compiled with -mavxvnni
+// The AVX-VNNI kernels for repacked Q4_0, Q8_0, Q4_K and Q6_K (repacked.h). This file alone is compiled with -mavxvnni
 // (CMakeLists.txt); repacked.cpp calls it only when CPUID reports AVX-VNNI.
 
 // No fused multiply-add unless written as one (see block_combine.h).
@@ -94,9 +94,15 @@ void q4k_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_
   q4k_group<SubVnni>(nb, group, act, act_row, aux, aux_row, n_act, out, out_stride);
 }
 
+void q6k_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                     size_t aux_row, int n_act, float* out, size_t out_stride) {
+  q6k_group<SubVnni>(nb, group, act, act_row, aux, aux_row, n_act, out, out_stride);
+}
+
 }  // namespace
 
 const Q4_Kx8Kernel q4_kx8_kernel_vnni = q4k_kernel_vnni;
+const Q4_Kx8Kernel q6_kx8_kernel_vnni = q6k_kernel_vnni;
 const Q4_0x8Kernel q4_0x8_kernel_vnni = kernel_vnni;
 const Q8_0x8Kernel q8_0x8_kernel_vnni = q8_kernel_vnni;
 
@@ -111,6 +117,8 @@ const Q4_0x8Kernel q4_0x8_kernel_vnni = nullptr;
 const Q8_0x8Kernel q8_0x8_kernel_vnni = nullptr;
 extern const Q4_Kx8Kernel q4_kx8_kernel_vnni;
 const Q4_Kx8Kernel q4_kx8_kernel_vnni = nullptr;
+extern const Q4_Kx8Kernel q6_kx8_kernel_vnni;
+const Q4_Kx8Kernel q6_kx8_kernel_vnni = nullptr;
 }  // namespace agora
 
 #endif

@@ -17,6 +17,7 @@ namespace agora {
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
 extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 extern const Q4_Kx8Kernel q4_kx8_kernel_vnni;
+extern const Q4_Kx8Kernel q6_kx8_kernel_vnni;
 
 namespace {
 
@@ -148,6 +149,91 @@ struct SubAvx2 {
   }
   static __m256i scaled(__m256i s, __m256i sc) { return _mm256_madd_epi16(s, sc); }
 };
+
+// ---- Q6_Kx8 ----
+// `Sub` as for Q4_Kx8, with scaled(s, sc) = s * sc in 32 bits (sc: the sign-extended scales).
+template <int NT, typename Sub>
+inline void run_group_q6k(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
+                          const Q8KBlockAux* aux, size_t aux_row, float* out, size_t out_stride) {
+  constexpr size_t kAhead = 4 * kQ6_Kx8RecordBytes;
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+  const BlockQ8_K* yb[NT];
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) {
+    yb[t] = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(t) * act_row);
+    acc[t] = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < nb; ++i, group += kQ6_Kx8RecordBytes) {
+    __m256i sumi[NT];
+    for (int t = 0; t < NT; ++t) sumi[t] = _mm256_setzero_si256();
+    for (int G = 0; G < 8; ++G) {
+      for (int p = 0; p < 4; ++p)
+        _mm_prefetch(reinterpret_cast<const char*>(group + kAhead + 64 * (4 * G + p)), _MM_HINT_T0);
+      const uint8_t* ql = group + 144 + 256 * (G / 2);
+      const uint8_t* qh = group + 1168 + 256 * (G / 4);
+      // Scales of sub-blocks 2G and 2G+1, row r in lane r, sign-extended to 32 bits.
+      const __m256i scp = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + 16 + 16 * G)));
+      const __m256i sc[2] = {_mm256_srai_epi32(_mm256_slli_epi32(scp, 16), 16), _mm256_srai_epi32(scp, 16)};
+      const int g = G % 4;
+      for (int half = 0; half < 2; ++half) {
+        __m256i s[NT];
+        for (int t = 0; t < NT; ++t) s[t] = Sub::start();
+        for (int k = 4 * half; k < 4 * half + 4; ++k) {
+          const __m256i vl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32 * k));
+          const __m256i vh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh + 32 * k));
+          const __m256i lo = (G & 1) ? _mm256_and_si256(_mm256_srli_epi16(vl, 4), m4) : _mm256_and_si256(vl, m4);
+          // Bits 2g..2g+1 to bits 4..5 (what crosses a byte boundary in the 16-bit shift is masked).
+          const __m256i hs = g == 0   ? _mm256_slli_epi16(vh, 4)
+                             : g == 1 ? _mm256_slli_epi16(vh, 2)
+                             : g == 2 ? vh
+                                      : _mm256_srli_epi16(vh, 2);
+          const __m256i u = _mm256_or_si256(lo, _mm256_and_si256(hs, m30));
+          for (int t = 0; t < NT; ++t) s[t] = Sub::step(s[t], u, bcast4(yb[t]->qs + 32 * G + 4 * k));
+        }
+        for (int t = 0; t < NT; ++t) sumi[t] = _mm256_add_epi32(sumi[t], Sub::scaled(s[t], sc[half]));
+      }
+    }
+    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group)));
+    for (int t = 0; t < NT; ++t) {
+      // 32 x sum_j sc[j] x bsums[j], the offset of the unsigned quants.
+      __m256i corr = _mm256_setzero_si256();
+      for (int m = 0; m < 8; ++m) {
+        const __m256i scp =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + 16 + 16 * m)));
+        corr = _mm256_add_epi32(corr, _mm256_madd_epi16(scp, bcast4(reinterpret_cast<const int8_t*>(yb[t]->bsums + 2 * m))));
+      }
+      const __m256i si = _mm256_sub_epi32(sumi[t], _mm256_slli_epi32(corr, 5));
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)].d));
+      acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(si), acc[t]);
+      ++yb[t];
+    }
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride, acc[t]);
+}
+
+// AVX2 for Q6_Kx8: u6 x s8 pairs (<= 16128) widened to 32 bits at each step.
+struct SubAvx2Wide {
+  static __m256i start() { return _mm256_setzero_si256(); }
+  static __m256i step(__m256i s, __m256i w, __m256i y) {
+    return _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(w, y), _mm256_set1_epi16(1)));
+  }
+  static __m256i scaled(__m256i s, __m256i sc) { return _mm256_mullo_epi32(s, sc); }
+};
+
+template <typename Sub>
+inline void q6k_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                      size_t aux_row, int n_act, float* out, size_t out_stride) {
+  switch (n_act) {
+    case 8: run_group_q6k<8, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 7: run_group_q6k<7, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 6: run_group_q6k<6, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 5: run_group_q6k<5, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 4: run_group_q6k<4, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 3: run_group_q6k<3, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    case 2: run_group_q6k<2, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+    default: run_group_q6k<1, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
+  }
+}
 
 // Dispatches n_act (1..8) to the instantiation for that many tokens.
 template <typename Sub>

@@ -499,8 +499,8 @@ struct KQ6_K {
     const BlockQ8_K* y[NT];
     q8k_rows<NT>(act, stride, y);
     const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3), m32 = _mm256_set1_epi8(32);
-    __m256 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+    float acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = 0.0f;
     for (int64_t i = 0; i < n / QK_K; ++i) {
       const int8_t* sc = x[i].scales;
       const float dx = fp16_to_fp32(x[i].d);
@@ -524,12 +524,13 @@ struct KQ6_K {
             sumi[t] = _mm256_add_epi32(sumi[t], signed_chunk(aq, q, load32(y[t][i].qs + 128 * h + 32 * g), sp));
         }
       }
+      // Q6_K's order (block_combine.h): the super-block's integer summed whole, one f32 chain.
       for (int t = 0; t < NT; ++t) {
         const float d = y[t][i].d * dx;
-        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
+        acc[t] = std::fma(d, static_cast<float>(hsum_i32(sumi[t])), acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) out[t] = hsum(acc[t]);
+    for (int t = 0; t < NT; ++t) out[t] = acc[t];
   }
 };
 

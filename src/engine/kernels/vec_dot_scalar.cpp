@@ -186,7 +186,7 @@ float vec_dot_q2_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   return hsum8(acc);
 }
 
-// Q3_K, Q6_K, IQ4_XS: d = dy * d_x; lanes of the signed quants times their signed scales.
+// Q3_K, IQ4_XS: d = dy * d_x; lanes of the signed quants times their signed scales.
 float vec_dot_q3_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ3_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
@@ -254,18 +254,24 @@ float vec_dot_q5_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   return hsum8(acc) + summs;
 }
 
+// Q6_K (block_combine.h, as Q4_K): per super-block the exact integer sumi = sum_j sc[j] * (sum of
+// the 16 products of sub-block j), then acc = fma(dy * d_x, float(sumi), acc); result acc.
 float vec_dot_q6_k_q8_k_scalar(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   int8_t q[QK_K];
-  int32_t lane[8];
-  float acc[8] = {};
+  float acc = 0.0f;
   for (int64_t i = 0; i < n / QK_K; ++i) {
     unpack_q6_k(x[i], q);
-    superblock_lanes(q, x[i].scales, 16, y[i].qs, lane);
-    lanes_fma(acc, y[i].d * fp16_to_fp32(x[i].d), lane);
+    int32_t sumi = 0;
+    for (int j = 0; j < 16; ++j) {
+      int32_t s = 0;
+      for (int k = 16 * j; k < 16 * j + 16; ++k) s += static_cast<int32_t>(q[k]) * y[i].qs[k];
+      sumi += x[i].scales[j] * s;
+    }
+    acc = std::fma(y[i].d * fp16_to_fp32(x[i].d), static_cast<float>(sumi), acc);
   }
-  return hsum8(acc);
+  return acc;
 }
 
 float vec_dot_iq4_xs_q8_k_scalar(int64_t n, const void* w, const void* a) {

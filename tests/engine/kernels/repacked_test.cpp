@@ -1,5 +1,5 @@
 // ctest-labels: unit
-// Repacked weights (repacked.h), Q4_0x8, Q8_0x8 and Q4_Kx8: every kernel this CPU runs returns the scalar reference's bits, and
+// Repacked weights (repacked.h), Q4_0x8, Q8_0x8, Q4_Kx8 and Q6_Kx8: every kernel this CPU runs returns the scalar reference's bits, and
 // matmul on the repacked matrix returns exactly what it returns on the file's rows, for any
 // token count (batch invariance) and thread count. Activations with extreme values (every quant
 // at -128 or 127, all-zero blocks) cover the int16 and sign edges of the multiply-adds.
@@ -279,6 +279,95 @@ TEST(Q4_Kx8, OnlyWholeGroupsOfQ4_KRowsAreEligible) {
   EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 12, rb}));
   EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q6_K, w.data(), 256, 8, row_size(GgmlType::Q6_K, 256)}));
   EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 8, rb + 4}));
+}
+
+// Q6_K rows: random, with extremes (every quant 31 or -32, scales 127 and -128).
+std::vector<uint8_t> random_q6k_matrix(int64_t n_in, int64_t n_out, std::mt19937& rng) {
+  std::vector<uint8_t> w;
+  for (int64_t o = 0; o < n_out; ++o) {
+    auto r = test::random_row(GgmlType::Q6_K, n_in, rng);
+    if (o % 10 == 3 || o % 10 == 7) {
+      auto* b = reinterpret_cast<BlockQ6_K*>(r.data());
+      for (int64_t i = 0; i < n_in / QK_K; ++i) {
+        std::memset(b[i].ql, o % 10 == 3 ? 0xFF : 0, sizeof b[i].ql);
+        std::memset(b[i].qh, o % 10 == 3 ? 0xFF : 0, sizeof b[i].qh);
+        for (int j = 0; j < 16; ++j) b[i].scales[j] = static_cast<int8_t>(j % 2 ? 127 : -128);
+      }
+    }
+    w.insert(w.end(), r.begin(), r.end());
+  }
+  return w;
+}
+
+TEST(Q6_Kx8, EveryKernelEqualsTheRowKernel) {
+  std::mt19937 rng(31);
+  Q4_Kx8KernelEntry kernels[8];
+  const int n_kernels = q6_kx8_kernels_available(kernels, 8);
+  ASSERT_GE(n_kernels, 1);
+  std::printf("q6_kx8 kernels on this CPU:");
+  for (int k = 0; k < n_kernels; ++k) std::printf(" %s", kernels[k].name);
+  std::printf("\n");
+  for (int64_t n_in : {256, 512, 1280}) {
+    const int64_t nb = n_in / QK_K;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto w = random_q6k_matrix(n_in, 8, rng);
+      const WeightView v{GgmlType::Q6_K, w.data(), n_in, 8, row_size(GgmlType::Q6_K, n_in)};
+      ASSERT_TRUE(q6_kx8_eligible(v));
+      std::vector<uint8_t> packed(q6_kx8_bytes(n_in, 8));
+      repack_q6_kx8(v, packed.data(), 0, 1);
+      for (int n_act = 1; n_act <= 8; ++n_act) {
+        auto x = activations(n_in, n_act, rng);
+        const size_t act_row = row_size(GgmlType::Q8_K, n_in);
+        std::vector<uint8_t> act(act_row * n_act);
+        std::vector<Q8KBlockAux> aux(static_cast<size_t>(nb * n_act));
+        for (int t = 0; t < n_act; ++t) {
+          type_ops(GgmlType::Q8_K).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
+          q8_k_block_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
+        }
+        for (int k = 0; k < n_kernels; ++k) {
+          std::vector<float> got(8 * n_act, NAN);
+          kernels[k].fn(nb, packed.data(), act.data(), act_row, aux.data(), nb, n_act, got.data(), 8);
+          for (int t = 0; t < n_act; ++t)
+            for (int r = 0; r < 8; ++r) {
+              const uint8_t* row = w.data() + r * v.row_bytes;
+              const uint8_t* a = act.data() + t * act_row;
+              const float want = type_ops_scalar(GgmlType::Q6_K).vec_dot(n_in, row, a);
+              ASSERT_EQ(want, type_ops(GgmlType::Q6_K).vec_dot(n_in, row, a));
+              ASSERT_EQ(got[t * 8 + r], want)
+                  << kernels[k].name << " n_in " << n_in << " n_act " << n_act << " t " << t << " r " << r;
+            }
+        }
+      }
+    }
+  }
+}
+
+TEST(Q6_Kx8, MatmulOnRepackedEqualsMatmulOnRows) {
+  std::mt19937 rng(32);
+  std::vector<uint8_t> s1, s2;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_in : {256, 768}) {
+      for (int64_t n_out : {8, 40, 136}) {
+        auto w = random_q6k_matrix(n_in, n_out, rng);
+        const WeightView rows{GgmlType::Q6_K, w.data(), n_in, n_out, row_size(GgmlType::Q6_K, n_in)};
+        std::vector<uint8_t> packed(q6_kx8_bytes(n_in, n_out));
+        repack_q6_kx8(rows, packed.data(), 0, n_out / 8);
+        WeightView pv = rows;
+        pv.data = packed.data();
+        pv.layout = WeightLayout::q6_kx8;
+        for (int64_t n_tok : {1, 2, 5, 8, 9, 33, 70}) {
+          auto x = activations(n_in, n_tok, rng);
+          std::vector<float> a(n_out * n_tok, NAN), b(n_out * n_tok, NAN);
+          matmul(rows, x.data(), n_tok, a.data(), pool, s1);
+          matmul(pv, x.data(), n_tok, b.data(), pool, s2);
+          for (size_t i = 0; i < a.size(); ++i)
+            ASSERT_EQ(a[i], b[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
+                                  << n_tok << " i " << i;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
