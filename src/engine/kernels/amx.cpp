@@ -23,7 +23,7 @@
 #include "engine/tensor/quant_blocks.h"
 
 #if !defined(AGORA_PORTABLE) && defined(__linux__) && defined(__AMX_TILE__) && defined(__AMX_INT8__) && \
-    defined(__AVX512F__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+    defined(__AVX512F__) && defined(__AVX512VNNI__) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #define AGORA_AMX 1
 #include <cpuid.h>
 #include <immintrin.h>
@@ -37,6 +37,10 @@ bool amx_q4_0x8_eligible(const WeightView& w) {
   return w.layout == WeightLayout::q4_0x8 && w.n_out % 16 == 0 && w.n_in % QK8_0 == 0;
 }
 
+bool amx_q4_kx8_eligible(const WeightView& w) {
+  return w.layout == WeightLayout::q4_kx8 && w.n_out % 16 == 0 && w.n_in % QK_K == 0;
+}
+
 #ifdef AGORA_AMX
 namespace {
 
@@ -47,6 +51,7 @@ bool detect_amx() {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   if (!(d & (1u << 24)) || !(d & (1u << 25))) return false;  // AMX-TILE, AMX-INT8
   if (!(b & (1u << 16))) return false;                        // AVX-512F (the float steps)
+  if (!(c & (1u << 11))) return false;                        // AVX-512 VNNI (the Q4_K min sums)
   unsigned lo = 0, hi = 0;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   if ((lo & 0xE6u) != 0xE6u) return false;             // XMM, YMM, opmask and ZMM state enabled by the OS
@@ -147,10 +152,12 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
   // it does not add again). Fewer than 16 tokens: one tile of all of them.
   const int m = static_cast<int>(std::min<int64_t>(16, n_tok));
   // The row block's weights as B tiles and its row scales, unpacked once for all token tiles.
-  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> bbuf;
-  thread_local std::vector<float, AlignedAlloc<float>> dxbuf;
-  if (bbuf.size() < static_cast<size_t>(nb * 512)) bbuf.resize(static_cast<size_t>(nb * 512));
-  if (dxbuf.size() < static_cast<size_t>(nb * 16)) dxbuf.resize(static_cast<size_t>(nb * 16));
+  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> bstore;
+  thread_local std::vector<float, AlignedAlloc<float>> dxstore;
+  if (bstore.size() < static_cast<size_t>(nb * 512)) bstore.resize(static_cast<size_t>(nb * 512));
+  if (dxstore.size() < static_cast<size_t>(nb * 16)) dxstore.resize(static_cast<size_t>(nb * 16));
+  int8_t* const bbuf = bstore.data();  // plain pointers: no thread_local lookups in the loops
+  float* const dxbuf = dxstore.data();
   alignas(64) int32_t cbuf[2][16 * 16];
   configure(m);
   for (int64_t rb = rb0; rb < rb1; ++rb) {
@@ -161,9 +168,9 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
       const uint8_t* rec1 = g1 + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
       _mm_prefetch(reinterpret_cast<const char*>(rec0 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(rec1 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
-      unpack_b(rec0, rec1, bbuf.data() + i * 512);
-      _mm256_store_ps(dxbuf.data() + i * 16, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec0))));
-      _mm256_store_ps(dxbuf.data() + i * 16 + 8, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec1))));
+      unpack_b(rec0, rec1, bbuf + i * 512);
+      _mm256_store_ps(dxbuf + i * 16, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec0))));
+      _mm256_store_ps(dxbuf + i * 16 + 8, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec1))));
     }
     for (int64_t t0 = 0; t0 < n_tok; t0 += 16) {
       const int64_t base = std::min<int64_t>(t0, n_tok - m);  // the tile's first token
@@ -174,7 +181,7 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
       for (auto& v : acc) v = _mm512_setzero_ps();
       // Block i runs on tile set i % 2; its dots are combined one block later.
       for (int64_t i = 0; i < nb; ++i) {
-        const int8_t* b = bbuf.data() + i * 512;
+        const int8_t* b = bbuf + i * 512;
         const int8_t* ai = a + i * 512;
         if (i & 1) {
           _tile_loadd(4, b, 64);
@@ -187,11 +194,161 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
           _tile_zero(2);
           _tile_dpbssd(2, 0, 1);
         }
-        if (i > 0) combine(acc, cbuf[(i - 1) & 1], _mm512_load_ps(dxbuf.data() + (i - 1) * 16), ta, nb, i - 1, r0, m);
+        if (i > 0) combine(acc, cbuf[(i - 1) & 1], _mm512_load_ps(dxbuf + (i - 1) * 16), ta, nb, i - 1, r0, m);
         if (i & 1) _tile_stored(5, cbuf[1], 64);
         else _tile_stored(2, cbuf[0], 64);
       }
-      combine(acc, cbuf[(nb - 1) & 1], _mm512_load_ps(dxbuf.data() + (nb - 1) * 16), ta, nb, nb - 1, r0, m);
+      combine(acc, cbuf[(nb - 1) & 1], _mm512_load_ps(dxbuf + (nb - 1) * 16), ta, nb, nb - 1, r0, m);
+      for (int r = 0; r < 16; ++r)
+        if (r >= r0 && r < m) _mm512_storeu_ps(y + (base + r) * n_out + rb * 16, acc[r]);
+    }
+  }
+  _tile_release();
+}
+
+// ---- Q4_Kx8 ----------------------------------------------------------------------------------
+// Per super-block i and sub-block j (32 values), one tile multiply-add gives the 16 x 16 exact dots
+// dot_j; the Q4_K contract (block_combine.h) then needs, per token and row, the exact integers
+// sumi = sum_j sc[j] dot_j and summ = sum_j mn[j] bsum_j and two fused multiply-adds.
+
+// Record offsets of a Q4_Kx8 record (repacked.h).
+constexpr size_t kK4Dmin = 16, kK4Sc = 32, kK4Mn = 96, kK4Qs = 160;
+
+// A tiles of Q8_K activations: tiles[((k * nbk + i) * 8 + j) * 512 + 32 r] = values 32j..32j+31 of
+// super-block i of the k-th token tile's token r.
+void gather_a_k(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nbk, int8_t* tiles) {
+  const int64_t m = std::min<int64_t>(16, n_tok);
+  for (int64_t k = 0; k * 16 < n_tok; ++k) {
+    const int64_t base = std::min<int64_t>(16 * k, n_tok - m);
+    for (int64_t r = 0; r < m; ++r) {
+      const auto* yb = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(base + r) * act_row);
+      for (int64_t i = 0; i < nbk; ++i)
+        for (int j = 0; j < 8; ++j)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(tiles + ((k * nbk + i) * 8 + j) * 512 + 32 * r),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yb[i].qs + 32 * j)));
+    }
+  }
+}
+
+// One row block's weights, unpacked once for every token tile: B tiles (sub-block j = 2c + h of
+// super-block i: tile row k holds, per weight row, nibble h of bytes 4k..4k+3 of pair c), and the
+// rows' scales, mins (as int32, 16 rows) and float scales.
+struct RowBlockK {
+  std::vector<int8_t, AlignedAlloc<int8_t>> b;
+  std::vector<int32_t, AlignedAlloc<int32_t>> sc;
+  // mins as int16 pairs: mn[(i * 4 + p) * 32 + 2 n + h] = row n's min of sub-block 2p + h, so that
+  // one vpdpwssd against (bsum_2p, bsum_2p+1) adds two sub-blocks' min products per row.
+  std::vector<int16_t, AlignedAlloc<int16_t>> mn;
+  std::vector<float, AlignedAlloc<float>> d, dmin;
+  void unpack(const uint8_t* g0, const uint8_t* g1, int64_t nbk) {
+    if (b.size() < static_cast<size_t>(nbk * 8 * 512)) {
+      b.resize(static_cast<size_t>(nbk * 8 * 512));
+      sc.resize(static_cast<size_t>(nbk * 8 * 16));
+      mn.resize(static_cast<size_t>(nbk * 4 * 32));
+      d.resize(static_cast<size_t>(nbk * 16));
+      dmin.resize(static_cast<size_t>(nbk * 16));
+    }
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nbk; ++i) {
+      const uint8_t* rec[2] = {g0 + static_cast<size_t>(i) * kQ4_Kx8RecordBytes, g1 + static_cast<size_t>(i) * kQ4_Kx8RecordBytes};
+      for (int g = 0; g < 2; ++g) {
+        for (int c = 0; c < 4; ++c)
+          for (int k = 0; k < 8; ++k) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec[g] + kK4Qs + 256 * c + 32 * k));
+            int8_t* lo = b.data() + ((i * 8 + 2 * c) * 8 + k) * 64 + 32 * g;
+            int8_t* hi = b.data() + ((i * 8 + 2 * c + 1) * 8 + k) * 64 + 32 * g;
+            _mm256_store_si256(reinterpret_cast<__m256i*>(lo), _mm256_and_si256(v, m4));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(hi), _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+          }
+        for (int j = 0; j < 8; ++j)
+          for (int r = 0; r < 8; ++r) {
+            sc[static_cast<size_t>((i * 8 + j) * 16 + 8 * g + r)] = rec[g][kK4Sc + 8 * j + r];
+            mn[static_cast<size_t>((i * 4 + j / 2) * 32 + 2 * (8 * g + r) + (j & 1))] =
+                rec[g][kK4Mn + 16 * (j / 2) + 2 * r + (j & 1)];
+          }
+        _mm256_store_ps(d.data() + i * 16 + 8 * g, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec[g]))));
+        _mm256_store_ps(dmin.data() + i * 16 + 8 * g,
+                        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec[g] + kK4Dmin))));
+      }
+    }
+  }
+};
+
+// The Q4_K step of super-block i for the tile's tokens r in [r0, m): cd[j] holds sub-block j's
+// dots (token r at 16 r).
+struct RowBlockKView {
+  const int32_t* sc;
+  const int16_t* mn;
+  const float *d, *dmin;
+};
+
+inline void combine_k(__m512* acc, const int32_t (*cd)[256], const RowBlockKView& rbk, const Q8KBlockAux* aux,
+                      int64_t nbk, int64_t i, int r0, int m) {
+  __m512i sc[8], mn[4];
+  for (int j = 0; j < 8; ++j) sc[j] = _mm512_load_si512(rbk.sc + (i * 8 + j) * 16);
+  for (int q = 0; q < 4; ++q) mn[q] = _mm512_load_si512(rbk.mn + (i * 4 + q) * 32);
+  const __m512 dx = _mm512_load_ps(rbk.d + i * 16), mx = _mm512_load_ps(rbk.dmin + i * 16);
+  for (int r = 0; r < 16; ++r) {
+    if (r < r0 || r >= m) continue;
+    const Q8KBlockAux& a = aux[r * nbk + i];
+    __m512i sumi = _mm512_setzero_si512(), summ = _mm512_setzero_si512();
+    for (int j = 0; j < 8; ++j) sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(sc[j], _mm512_load_si512(cd[j] + 16 * r)));
+    int32_t pairs[4];
+    std::memcpy(pairs, a.bsum, sizeof(pairs));  // (bsum_2q, bsum_2q+1) as one int32
+    for (int q = 0; q < 4; ++q) summ = _mm512_dpwssd_epi32(summ, mn[q], _mm512_set1_epi32(pairs[q]));
+    const __m512 d = _mm512_mul_ps(_mm512_set1_ps(a.d), dx);
+    const __m512 dmin = _mm512_mul_ps(_mm512_set1_ps(-a.d), mx);
+    acc[r] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc[r]);
+    acc[r] = _mm512_fmadd_ps(dmin, _mm512_cvtepi32_ps(summ), acc[r]);
+  }
+}
+
+void run_rows_k(const WeightView& w, const int8_t* atiles, const Q8KBlockAux* aux, int64_t n_tok, float* y,
+                int64_t rb0, int64_t rb1) {
+  const int64_t nbk = w.n_in / QK_K, n_out = w.n_out;
+  const size_t group_bytes = static_cast<size_t>(nbk) * kQ4_Kx8RecordBytes;
+  const auto* wd = static_cast<const uint8_t*>(w.data);
+  const int m = static_cast<int>(std::min<int64_t>(16, n_tok));
+  thread_local RowBlockK rbk_store;
+  RowBlockK& rbk = rbk_store;
+  alignas(64) int32_t cbuf[2][8][256];
+  configure(m);
+  for (int64_t rb = rb0; rb < rb1; ++rb) {
+    const uint8_t* g0 = wd + static_cast<size_t>(2 * rb) * group_bytes;
+    rbk.unpack(g0, g0 + group_bytes, nbk);
+    const RowBlockKView view{rbk.sc.data(), rbk.mn.data(), rbk.d.data(), rbk.dmin.data()};
+    const int8_t* bdata = rbk.b.data();
+    for (int64_t t0 = 0; t0 < n_tok; t0 += 16) {
+      const int64_t base = std::min<int64_t>(t0, n_tok - m);
+      const int r0 = static_cast<int>(t0 - base);
+      const int8_t* a = atiles + (t0 / 16) * nbk * 8 * 512;
+      const Q8KBlockAux* ta = aux + base * nbk;
+      __m512 acc[16];
+      for (auto& v : acc) v = _mm512_setzero_ps();
+      // Super-block i's eight dots go to cbuf[i % 2] (sub-blocks alternate between the tile sets);
+      // they are combined while super-block i + 1 multiplies.
+      for (int64_t i = 0; i < nbk; ++i) {
+        for (int j = 0; j < 8; ++j) {
+          const int8_t* bj = bdata + (i * 8 + j) * 512;
+          const int8_t* aj = a + (i * 8 + j) * 512;
+          int32_t* cj = cbuf[i & 1][j];
+          if (j & 1) {
+            _tile_loadd(4, bj, 64);
+            _tile_loadd(3, aj, 32);
+            _tile_zero(5);
+            _tile_dpbssd(5, 3, 4);
+            _tile_stored(5, cj, 64);
+          } else {
+            _tile_loadd(1, bj, 64);
+            _tile_loadd(0, aj, 32);
+            _tile_zero(2);
+            _tile_dpbssd(2, 0, 1);
+            _tile_stored(2, cj, 64);
+          }
+        }
+        if (i > 0) combine_k(acc, cbuf[(i - 1) & 1], view, ta, nbk, i - 1, r0, m);
+      }
+      combine_k(acc, cbuf[(nbk - 1) & 1], view, ta, nbk, nbk - 1, r0, m);
       for (int r = 0; r < 16; ++r)
         if (r >= r0 && r < m) _mm512_storeu_ps(y + (base + r) * n_out + rb * 16, acc[r]);
     }
@@ -219,9 +376,24 @@ void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, 
   pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, tiles, aux, n_tok, y, b, e); });
 }
 
+void matmul_q4_kx8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
+                       int64_t n_tok, float* y, ThreadPool& pool) {
+  const int64_t nbk = w.n_in / QK_K;
+  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> atiles;
+  const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nbk * 8 * 512);
+  if (atiles.size() < need) atiles.resize(need);
+  int8_t* const tiles = atiles.data();  // the caller's buffer (see matmul_q4_0x8_amx)
+  gather_a_k(act, act_row, n_tok, nbk, tiles);
+  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows_k(w, tiles, aux, n_tok, y, b, e); });
+}
+
 #else
 
 bool amx_available() { return false; }
+
+void matmul_q4_kx8_amx(const WeightView&, const uint8_t*, size_t, const Q8KBlockAux*, int64_t, float*, ThreadPool&) {
+  std::abort();  // callers check amx_available()
+}
 
 void matmul_q4_0x8_amx(const WeightView&, const uint8_t*, size_t, const Q8BlockAux*, int64_t, float*, ThreadPool&) {
   std::abort();  // callers check amx_available()

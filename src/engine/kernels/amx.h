@@ -1,5 +1,5 @@
 // Prefill on Intel AMX (the tile matrix unit of Sapphire Rapids and later Xeons), for weights
-// in the repacked Q4_0 layout (repacked.h).
+// in the repacked Q4_0 and Q4_K layouts (repacked.h).
 //
 // A tile multiply-add (TDPBSSD) takes 16 tokens' Q8_0 activation blocks (32 int8 each, rows of
 // tile A, read in place from the quantized activations) and 16 weight rows' block values
@@ -17,6 +17,7 @@ namespace agora {
 
 struct WeightView;
 struct Q8BlockAux;
+struct Q8KBlockAux;
 class ThreadPool;
 
 // Passes with fewer tokens stay on the Q4_0x8 kernels (decode is bound by memory, not by the
@@ -34,6 +35,12 @@ bool amx_q4_0x8_eligible(const WeightView& w);
 // t < n_tok. `act`: n_tok Q8_0 rows `act_row` bytes apart; `aux`: their per-block values
 // (q8_0_block_aux), nb = n_in / 32 per token. Requires amx_available() and the eligibility above.
 void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                       int64_t n_tok, float* y, ThreadPool& pool);
+
+// The same for Q4_Kx8 matrices (Q8_K activations; `aux` from q8_k_block_aux): per sub-block one
+// tile multiply-add, then the exact scale and min integers and the Q4_K float steps.
+bool amx_q4_kx8_eligible(const WeightView& w);
+void matmul_q4_kx8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
                        int64_t n_tok, float* y, ThreadPool& pool);
 
 }  // namespace agora

@@ -137,7 +137,9 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       const int64_t nbk = n_in / QK_K;
       auto* aux = reinterpret_cast<Q8KBlockAux*>(aux_area(alignof(Q8KBlockAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_k_block_aux(act + static_cast<size_t>(t) * act_row, nbk, aux + t * nbk);
-      if (w.layout == WeightLayout::q4_kx8)
+      if (w.layout == WeightLayout::q4_kx8 && n_tok >= kAmxMinTokens && amx_q4_kx8_eligible(w) && amx_available())
+        matmul_q4_kx8_amx(w, act, act_row, aux, n_tok, y, pool);
+      else if (w.layout == WeightLayout::q4_kx8)
         matmul_groups(w, q4_kx8_kernel(), kQ4_Kx8RecordBytes, QK_K, kKTokens, act, act_row, aux, n_tok, y, pool);
       else
         matmul_groups(w, q6_kx8_kernel(), kQ6_Kx8RecordBytes, QK_K, kKTokens, act, act_row, aux, n_tok, y, pool);

@@ -1,8 +1,8 @@
 // ctest-labels: unit
-// The AMX kernel for repacked Q4_0 (amx.h) returns the bits of the Q4_0x8 kernels for every
-// token count (one tile, several, a last tile overlapping the one before), thread count and
-// shape, with activations at the extremes of the int8 products. Skipped where the CPU or OS has
-// no AMX (the engine then never calls it).
+// The AMX kernels for repacked Q4_0 and Q4_K (amx.h) return the bits of the Q4_0x8 / Q4_Kx8
+// kernels for every token count (one tile, several, a last tile overlapping the one before),
+// thread count and shape, with activations at the extremes of the int8 products. Skipped where
+// the CPU or OS has no AMX (the engine then never calls it).
 #include "engine/kernels/amx.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +72,56 @@ TEST(AmxQ4_0x8, EqualsTheQ4_0x8Kernels) {
           matmul(v, x.data(), n_tok, via.data(), pool, scratch);
           for (size_t i = 0; i < ref.size(); ++i)
             ASSERT_EQ(via[i], ref[i]) << "matmul: threads " << threads << " n_out " << n_out << " n_tok " << n_tok;
+        }
+      }
+    }
+  }
+}
+
+TEST(AmxQ4_Kx8, EqualsTheQ4_Kx8Kernels) {
+  if (!amx_available()) GTEST_SKIP() << "no AMX on this CPU/OS (or AGORA_NO_AMX is set)";
+  std::mt19937 rng(22);
+  for (int threads : {1, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n_in : {256, 768, 2048}) {
+      for (int64_t n_out : {16, 48, 2048}) {
+        if (n_out == 2048 && n_in != 2048) continue;  // the shape the workers take part in
+        const int64_t nbk = n_in / 256;
+        std::vector<uint8_t> w;
+        for (int64_t o = 0; o < n_out; ++o) {
+          auto r = test::random_row(GgmlType::Q4_K, n_in, rng);
+          w.insert(w.end(), r.begin(), r.end());
+        }
+        WeightView v{GgmlType::Q4_K, w.data(), n_in, n_out, row_size(GgmlType::Q4_K, n_in)};
+        std::vector<uint8_t> packed(q4_kx8_bytes(n_in, n_out));
+        repack_q4_kx8(v, packed.data(), 0, n_out / 8);
+        v.data = packed.data();
+        v.layout = WeightLayout::q4_kx8;
+        ASSERT_TRUE(amx_q4_kx8_eligible(v));
+        for (int64_t n_tok : {1, 16, 17, 40}) {
+          if (n_out == 2048 && n_tok != 40) continue;
+          auto x = test::random_floats(n_in * n_tok, rng);
+          for (int64_t t = 0; t < n_tok; ++t)
+            if (t % 3 == 1)
+              for (int64_t i = 0; i < n_in; ++i) x[t * n_in + i] = (i % 5 == 0) ? -1.0f : 1.0f;  // ±127 quants
+          const size_t act_row = row_size(GgmlType::Q8_K, n_in);
+          std::vector<uint8_t> act(act_row * n_tok);
+          std::vector<Q8KBlockAux> aux(static_cast<size_t>(nbk * n_tok));
+          for (int64_t t = 0; t < n_tok; ++t) {
+            type_ops(GgmlType::Q8_K).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
+            q8_k_block_aux(act.data() + t * act_row, nbk, aux.data() + t * nbk);
+          }
+          std::vector<float> ref(n_out * n_tok, NAN), got(n_out * n_tok, NAN);
+          const size_t group_bytes = static_cast<size_t>(nbk) * kQ4_Kx8RecordBytes;
+          for (int64_t g = 0; g < n_out / 8; ++g)
+            for (int64_t t = 0; t < n_tok; t += 8)
+              q4_kx8_kernel()(nbk, packed.data() + g * group_bytes, act.data() + t * act_row, act_row,
+                              aux.data() + t * nbk, nbk, static_cast<int>(std::min<int64_t>(8, n_tok - t)),
+                              ref.data() + t * n_out + g * 8, n_out);
+          matmul_q4_kx8_amx(v, act.data(), act_row, aux.data(), n_tok, got.data(), pool);
+          for (size_t i = 0; i < ref.size(); ++i)
+            ASSERT_EQ(got[i], ref[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
+                                      << n_tok << " i " << i;
         }
       }
     }
