@@ -92,10 +92,11 @@ void repack_weights(ModelWeights& w) {
     } else if (q8_0x8_eligible(v) && q8_0x8_kernel() != nullptr) {
       to = WeightLayout::q8_0x8;
       bytes = q8_0x8_bytes(v.n_in, v.n_out);
-    } else if (q4_kx8_eligible(v)) {
+    } else if (q4_kx8_eligible(v) && q4_kx8_kernel() != q4_kx8_kernel_scalar()) {
+      // The K-quants too only with a SIMD kernel (their scalar reference is slower than the rows').
       to = WeightLayout::q4_kx8;
       bytes = q4_kx8_bytes(v.n_in, v.n_out);
-    } else if (q6_kx8_eligible(v)) {
+    } else if (q6_kx8_eligible(v) && q6_kx8_kernel() != q6_kx8_kernel_scalar()) {
       to = WeightLayout::q6_kx8;
       bytes = q6_kx8_bytes(v.n_in, v.n_out);
     }
