@@ -15,10 +15,12 @@
 // of their scalar twin, in the default and the portable build alike, and the multi-token kernels
 // return, per token, the bit-identical float of the single-token one.
 //
-// Exception: Q4_0. The reference engine repacks Q4_0 weights (eight rows interleaved) and its
-// kernels keep one f32 accumulator per row: acc = fma(float(sumi), dx * dy, acc), block after
-// block, with sumi the block's whole integer dot. Agora uses that order for Q4_0 (it needs no
-// horizontal sum; the AVX2 matmul gets the same independence by reducing eight rows at once).
+// Exception: Q4_0 and Q8_0. The reference engine repacks Q4_0 weights (eight rows interleaved)
+// and its kernels keep one f32 accumulator per row: acc = fma(float(sumi), dx * dy, acc), block
+// after block, with sumi the block's whole integer dot. Agora uses that order for Q4_0 and Q8_0
+// (it needs no horizontal sum, so the eight-row repacked kernels and the AMX tile kernels, which
+// produce whole block dots, run at full width; the AVX2 matmul gets the same independence by
+// reducing eight rows at once).
 //
 // Exception: Q4_K. Its eight lanes would each mix the eight sub-blocks' 6-bit scales, so a kernel
 // on eight interleaved rows (repacked.h, Q4_Kx8) could not use the four-way u8 x s8 multiply-add

@@ -47,7 +47,7 @@ namespace {
 size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
   const size_t blocks = static_cast<size_t>(w.n_in / QK8_0) * static_cast<size_t>(n_tok);
   if (w.layout == WeightLayout::q4_0x8) return blocks * sizeof(Q8BlockAux) + alignof(Q8BlockAux);
-  if (w.layout == WeightLayout::q8_0x8) return blocks * sizeof(Q8ChunkAux) + alignof(Q8ChunkAux);
+  if (w.layout == WeightLayout::q8_0x8) return blocks * sizeof(Q8BlockAux) + alignof(Q8BlockAux);
   if (w.layout == WeightLayout::q4_kx8 || w.layout == WeightLayout::q6_kx8)
     return static_cast<size_t>(w.n_in / QK_K) * static_cast<size_t>(n_tok) * sizeof(Q8KBlockAux) +
            alignof(Q8KBlockAux);
@@ -144,8 +144,8 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       else
         matmul_groups(w, q6_kx8_kernel(), kQ6_Kx8RecordBytes, QK_K, kKTokens, act, act_row, aux, n_tok, y, pool);
     } else {
-      auto* aux = reinterpret_cast<Q8ChunkAux*>(aux_area(alignof(Q8ChunkAux)));
-      for (int64_t t = 0; t < n_tok; ++t) q8_0_chunk_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
+      auto* aux = reinterpret_cast<Q8BlockAux*>(aux_area(alignof(Q8BlockAux)));
+      for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
       const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
       matmul_groups(w, kernel, kQ8_0x8RecordBytes, QK8_0, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
     }

@@ -200,27 +200,24 @@ int q4_0x8_kernels_available(Q4_0x8KernelEntry* out, int max) {
 
 namespace {
 
-void q8_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8ChunkAux* aux,
+void q8_kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                       size_t aux_row, int n_act, float* out, size_t out_stride) {
   for (int t = 0; t < n_act; ++t) {
-    float acc[8][8] = {};  // [row][lane]
+    float acc[8] = {};
     for (int64_t i = 0; i < nb; ++i) {
       const uint8_t* rec = group + static_cast<size_t>(i) * kQ8_0x8RecordBytes;
       const auto* y = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row) + i;
-      const Q8ChunkAux& ya = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
+      const Q8BlockAux& ya = aux[static_cast<size_t>(t) * aux_row + static_cast<size_t>(i)];
       for (int r = 0; r < 8; ++r) {
         uint16_t dh;
         std::memcpy(&dh, rec + 2 * r, 2);
-        const float d = fp16_to_fp32(dh) * ya.d;
-        for (int c = 0; c < 8; ++c) {
-          const uint8_t* q = rec + 16 + 32 * c + 4 * r;
-          int32_t lane = -ya.corr[c];
-          for (int k = 0; k < 4; ++k) lane += q[k] * y->qs[4 * c + k];
-          acc[r][c] = std::fma(d, static_cast<float>(lane), acc[r][c]);
-        }
+        int32_t sumi = -16 * ya.sum8;  // -128 x the activations' sum
+        for (int c = 0; c < 8; ++c)
+          for (int k = 0; k < 4; ++k) sumi += rec[16 + 32 * c + 4 * r + k] * y->qs[4 * c + k];
+        acc[r] = std::fma(static_cast<float>(sumi), fp16_to_fp32(dh) * ya.d, acc[r]);
       }
     }
-    for (int r = 0; r < 8; ++r) out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)] = hsum8(acc[r]);
+    for (int r = 0; r < 8; ++r) out[static_cast<size_t>(t) * out_stride + static_cast<size_t>(r)] = acc[r];
   }
 }
 
@@ -237,18 +234,6 @@ void repack_q8_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
     for (int j = 0; j < 32; ++j)
       rec[16 + 32 * (j / 4) + 4 * r + j % 4] = static_cast<uint8_t>(static_cast<uint8_t>(b.qs[j]) ^ 0x80u);
   });
-}
-
-void q8_0_chunk_aux(const void* act_row, int64_t nb, Q8ChunkAux* out) {
-  const auto* y = static_cast<const BlockQ8_0*>(act_row);
-  for (int64_t i = 0; i < nb; ++i) {
-    out[i].d = fp16_to_fp32(y[i].d);
-    for (int c = 0; c < 8; ++c) {
-      int32_t s = 0;
-      for (int k = 0; k < 4; ++k) s += y[i].qs[4 * c + k];
-      out[i].corr[c] = 128 * s;
-    }
-  }
 }
 
 Q8_0x8Kernel q8_0x8_kernel() {

@@ -67,25 +67,20 @@ void q8_0_block_aux(const void* act_row, int64_t nb, Q8BlockAux* out);
 // ---- Q8_0, eight rows interleaved ("Q8_0x8") -------------------------------------------------
 // Record per group and block (272 bytes): uint16_t d[8] (row order), then 8 chunks of 32 bytes,
 // chunk c = quants 4c..4c+3 of row 0, of row 1, ... of row 7, each stored as q + 128 (unsigned,
-// for the u8 x s8 multiply-add). Lane r of a multiply-add of chunk c with activations 4c..4c+3
-// broadcast is then, less 128 x their sum, exactly lane c of row r in the eight-lane order of
-// block_combine.h, so the kernels keep that order (eight f32 lanes per row, one fused multiply-add
-// per lane and block, the fixed horizontal sum) and return vec_dot_q8_0_q8_0's bits.
+// for the u8 x s8 multiply-add). Lane r of the eight multiply-adds of a block's chunks against the
+// activations broadcast is row r's whole block dot plus 128 x the activations' sum; started at
+// -128 x that sum (16 x Q8BlockAux::sum8) it is exact. Then, per row, the Q8_0 order of
+// block_combine.h (as Q4_0): acc = fma(float(sumi), d_w * d_y, acc), block after block — the bits
+// of vec_dot_q8_0_q8_0.
 constexpr size_t kQ8_0x8RecordBytes = 272;
 
 bool q8_0x8_eligible(const WeightView& w);
 size_t q8_0x8_bytes(int64_t n_in, int64_t n_out);
 void repack_q8_0x8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1);
 
-// Per activation block: its f32 scale and, per 4-value chunk c, 128 x the chunk's quant sum.
-struct Q8ChunkAux {
-  float d;
-  int32_t corr[8];
-};
-void q8_0_chunk_aux(const void* act_row, int64_t nb, Q8ChunkAux* out);
-
+// As Q4_0x8Kernel (the same per-block activation values, q8_0_block_aux); n_act 1..8.
 using Q8_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row,
-                              const Q8ChunkAux* aux, size_t aux_row, int n_act, float* out, size_t out_stride);
+                              const Q8BlockAux* aux, size_t aux_row, int n_act, float* out, size_t out_stride);
 // The fast kernel (AVX-VNNI), or null when this CPU has none: then Q8_0 stays in rows (the row
 // kernels are faster than the scalar one here).
 Q8_0x8Kernel q8_0x8_kernel();

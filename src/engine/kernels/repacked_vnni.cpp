@@ -10,6 +10,8 @@
 
 #include "engine/kernels/repacked.h"
 
+#include <algorithm>
+
 #if !defined(AGORA_PORTABLE) && defined(__AVX2__) && defined(__FMA__) && defined(__F16C__) && defined(__AVXVNNI__)
 
 #include "engine/kernels/repacked_x86.h"
@@ -46,35 +48,49 @@ void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t ac
   }
 }
 
-// Q8_0x8: one token at a time (the group's records stay in L1/L2 between tokens); per block and
-// chunk c, lane r = row r's lane c, started at -128 x the chunk's activation sum so the integer is
-// exact; eight f32 accumulators (one per lane) per row, combined at the end in hsum8's order.
-void q8_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8ChunkAux* aux,
-                    size_t aux_row, int n_act, float* out, size_t out_stride) {
-  for (int t = 0; t < n_act; ++t) {
-    const auto* y = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(t) * act_row);
-    const Q8ChunkAux* ya = aux + static_cast<size_t>(t) * aux_row;
-    __m256 acc[8];
-    for (int c = 0; c < 8; ++c) acc[c] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < nb; ++i) {
-      const uint8_t* rec = group + static_cast<size_t>(i) * kQ8_0x8RecordBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 64), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 128), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 192), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 256), _MM_HINT_T0);
-      const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec))),
-                                     _mm256_set1_ps(ya[i].d));
-      for (int c = 0; c < 8; ++c) {
-        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + 16 + 32 * c));
-        const __m256i lane = _mm256_dpbusd_avx_epi32(_mm256_set1_epi32(-ya[i].corr[c]), w, bcast4(y[i].qs + 4 * c));
-        acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(lane), acc[c]);
+// Q8_0x8: the block's eight chunks stay in registers while up to four tokens pass; per token
+// lane r is row r's exact block dot (two chains, the first started at -128 x the activations'
+// sum), then acc = fma(float(sumi), d_w * d_y, acc) as for Q4_0.
+template <int NT>
+void q8_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+              size_t aux_row, float* out, size_t out_stride) {
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* rec = group + static_cast<size_t>(i) * kQ8_0x8RecordBytes;
+    for (int k = 0; k < 5; ++k)
+      _mm_prefetch(reinterpret_cast<const char*>(rec + 4 * kQ8_0x8RecordBytes + 64 * k), _MM_HINT_T0);
+    const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec)));
+    __m256i w[8];
+    for (int c = 0; c < 8; ++c) w[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rec + 16 + 32 * c));
+    for (int t = 0; t < NT; ++t) {
+      const BlockQ8_0* y = x86_act_block(act, act_row, t, i);
+      const Q8BlockAux* ya = aux + static_cast<size_t>(t) * aux_row + static_cast<size_t>(i);
+      __m256i a = _mm256_dpbusd_avx_epi32(_mm256_set1_epi32(-16 * ya->sum8), w[0], bcast4(y->qs));
+      __m256i b = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), w[1], bcast4(y->qs + 4));
+      for (int c = 2; c < 8; c += 2) {
+        a = _mm256_dpbusd_avx_epi32(a, w[c], bcast4(y->qs + 4 * c));
+        b = _mm256_dpbusd_avx_epi32(b, w[c + 1], bcast4(y->qs + 4 * c + 4));
       }
+      const __m256 d = _mm256_mul_ps(dx, _mm256_set1_ps(ya->d));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a, b)), d, acc[t]);
     }
-    const __m256 s0 = _mm256_add_ps(acc[0], acc[4]), s1 = _mm256_add_ps(acc[1], acc[5]);
-    const __m256 s2 = _mm256_add_ps(acc[2], acc[6]), s3 = _mm256_add_ps(acc[3], acc[7]);
-    _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride,
-                     _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3)));
+  }
+  for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + static_cast<size_t>(t) * out_stride, acc[t]);
+}
+
+void q8_kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
+                    size_t aux_row, int n_act, float* out, size_t out_stride) {
+  for (int t = 0; t < n_act; t += 4) {
+    const uint8_t* a = act + static_cast<size_t>(t) * act_row;
+    const Q8BlockAux* ax = aux + static_cast<size_t>(t) * aux_row;
+    float* o = out + static_cast<size_t>(t) * out_stride;
+    switch (std::min(4, n_act - t)) {
+      case 4: q8_group<4>(nb, group, a, act_row, ax, aux_row, o, out_stride); break;
+      case 3: q8_group<3>(nb, group, a, act_row, ax, aux_row, o, out_stride); break;
+      case 2: q8_group<2>(nb, group, a, act_row, ax, aux_row, o, out_stride); break;
+      default: q8_group<1>(nb, group, a, act_row, ax, aux_row, o, out_stride); break;
+    }
   }
 }
 

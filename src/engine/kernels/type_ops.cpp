@@ -76,10 +76,10 @@ Table make_avx2_table() {
   vd(T::IQ4_XS, vec_dot_iq4_xs_q8_k_avx2);
   vm(T::F16, vec_dot_multi_f16_f16_avx2);
   t[static_cast<size_t>(T::Q4_0)].vec_dot_rows8 = vec_dot_rows8_q4_0_q8_0_avx2;
+  t[static_cast<size_t>(T::Q8_0)].vec_dot_rows8 = vec_dot_rows8_q8_0_q8_0_avx2;
   vm(T::Q4_1, vec_dot_multi_q4_1_q8_1_avx2);
   vm(T::Q5_0, vec_dot_multi_q5_0_q8_0_avx2);
   vm(T::Q5_1, vec_dot_multi_q5_1_q8_1_avx2);
-  vm(T::Q8_0, vec_dot_multi_q8_0_q8_0_avx2);
   vm(T::IQ4_NL, vec_dot_multi_iq4_nl_q8_0_avx2);
   vm(T::Q2_K, vec_dot_multi_q2_k_q8_k_avx2);
   vm(T::Q3_K, vec_dot_multi_q3_k_q8_k_avx2);

@@ -46,7 +46,6 @@ AGORA_DECLARE_VEC_DOT_MULTI(f16_f16)
 AGORA_DECLARE_VEC_DOT_MULTI(q4_1_q8_1)
 AGORA_DECLARE_VEC_DOT_MULTI(q5_0_q8_0)
 AGORA_DECLARE_VEC_DOT_MULTI(q5_1_q8_1)
-AGORA_DECLARE_VEC_DOT_MULTI(q8_0_q8_0)
 AGORA_DECLARE_VEC_DOT_MULTI(iq4_nl_q8_0)
 AGORA_DECLARE_VEC_DOT_MULTI(q2_k_q8_k)
 AGORA_DECLARE_VEC_DOT_MULTI(q3_k_q8_k)
@@ -56,8 +55,10 @@ AGORA_DECLARE_VEC_DOT_MULTI(q6_k_q8_k)
 AGORA_DECLARE_VEC_DOT_MULTI(iq4_xs_q8_k)
 #undef AGORA_DECLARE_VEC_DOT_MULTI
 
-// Q4_0: eight weight rows at once (VecDotRows8Fn), bit-identical to vec_dot_q4_0_q8_0_avx2.
+// Q4_0 and Q8_0: eight weight rows at once (VecDotRows8Fn), bit-identical to vec_dot_*_avx2.
 void vec_dot_rows8_q4_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act,
+                                  size_t act_stride, int n_act, float* out, size_t out_stride);
+void vec_dot_rows8_q8_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act,
                                   size_t act_stride, int n_act, float* out, size_t out_stride);
 
 // Activation quantizers in AVX2 (byte-identical to the scalar reference ones).

@@ -252,13 +252,6 @@ struct KQ5_0 {
   }
 };
 
-template <int NT>
-struct KQ8_0 {
-  static void run(int64_t n, const void* w, const void* act, size_t stride, float* out) {
-    dot_q_0<NT>(n / QK8_0, static_cast<const BlockQ8_0*>(w), act, stride, out,
-                [](const BlockQ8_0& b) { return load32(b.qs); });
-  }
-};
 
 template <int NT>
 struct KIQ4_NL {
@@ -619,7 +612,6 @@ float single(int64_t n, const void* w, const void* a) {
 AGORA_QUANT_KERNEL(q4_1_q8_1, KQ4_1, 8)
 AGORA_QUANT_KERNEL(q5_0_q8_0, KQ5_0, 8)
 AGORA_QUANT_KERNEL(q5_1_q8_1, KQ5_1, 8)
-AGORA_QUANT_KERNEL(q8_0_q8_0, KQ8_0, 8)
 AGORA_QUANT_KERNEL(iq4_nl_q8_0, KIQ4_NL, 8)
 AGORA_QUANT_KERNEL(q2_k_q8_k, KQ2_K, 4)
 AGORA_QUANT_KERNEL(q3_k_q8_k, KQ3_K, 4)
@@ -659,18 +651,20 @@ inline __m256 load8_fp16(const void* first, size_t stride) {
 inline __m256i q4_0_quants(const BlockQ4_0& b) {
   return _mm256_sub_epi8(unpack_nibbles(b.qs), _mm256_set1_epi8(8));
 }
+inline __m256i block_quants(const BlockQ4_0& b) { return q4_0_quants(b); }
+inline __m256i block_quants(const BlockQ8_0& b) { return load32(b.qs); }
 
-// Partial sums (8 x int32) of one Q4_0 block (signed quants xs, |xs| = ax) against y.
+// Partial sums (8 x int32) of one block (signed quants xs, |xs| = ax <= 127) against y; the int16
+// pair sums stay below 2 x 127 x 128.
 inline __m256i q4_0_partial(__m256i ax, __m256i xs, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(y, xs)), _mm256_set1_epi16(1));
 }
 
-// Eight rows x NT tokens; lane r of acc[t] is row r's chain for token t.
-template <int NT>
-void q4_0_rows8(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* act, size_t as, float* out,
-                size_t os) {
-  const BlockQ4_0* x[8];
-  for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const BlockQ4_0*>(w + r * ws);
+// Eight rows x NT tokens; lane r of acc[t] is row r's chain for token t. XB: BlockQ4_0 or BlockQ8_0.
+template <class XB, int NT>
+void rows8_chain(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* act, size_t as, float* out, size_t os) {
+  const XB* x[8];
+  for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const XB*>(w + r * ws);
   const BlockQ8_0* y[NT];
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) {
@@ -680,7 +674,7 @@ void q4_0_rows8(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* act, siz
   for (int64_t i = 0; i < nb; ++i) {
     __m256i xs[8], ax[8];
     for (int r = 0; r < 8; ++r) {
-      xs[r] = q4_0_quants(x[r][i]);
+      xs[r] = block_quants(x[r][i]);
       ax[r] = _mm256_sign_epi8(xs[r], xs[r]);
     }
     const __m256 dx = load8_fp16(&x[0][i].d, ws);
@@ -696,49 +690,63 @@ void q4_0_rows8(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* act, siz
   for (int t = 0; t < NT; ++t) _mm256_storeu_ps(out + t * os, acc[t]);
 }
 
-}  // namespace
-
-float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ4_0*>(w);
+template <class XB>
+float dot_chain(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const XB*>(w);
   const auto* y = static_cast<const BlockQ8_0*>(a);
-  const int64_t nb = n / QK4_0;
+  const int64_t nb = n / 32;
   float acc = 0.0f;
   int64_t i = 0;
   // Eight blocks' integer sums at once, then the chain one block after the other.
   for (; i + 8 <= nb; i += 8) {
     __m256i p[8];
     for (int k = 0; k < 8; ++k) {
-      const __m256i xs = q4_0_quants(x[i + k]);
+      const __m256i xs = block_quants(x[i + k]);
       p[k] = q4_0_partial(_mm256_sign_epi8(xs, xs), xs, load32(y[i + k].qs));
     }
     alignas(32) float s[8], d[8];
     _mm256_store_ps(s, _mm256_cvtepi32_ps(hsum8_i32(p)));
-    _mm256_store_ps(d, _mm256_mul_ps(load8_fp16(&x[i].d, sizeof(BlockQ4_0)),
-                                     load8_fp16(&y[i].d, sizeof(BlockQ8_0))));
+    _mm256_store_ps(d, _mm256_mul_ps(load8_fp16(&x[i].d, sizeof(XB)), load8_fp16(&y[i].d, sizeof(BlockQ8_0))));
     for (int k = 0; k < 8; ++k) acc = std::fma(s[k], d[k], acc);
   }
   for (; i < nb; ++i) {
-    const __m256i xs = q4_0_quants(x[i]);
+    const __m256i xs = block_quants(x[i]);
     const int sumi = hsum_i32(q4_0_partial(_mm256_sign_epi8(xs, xs), xs, load32(y[i].qs)));
     acc = std::fma(static_cast<float>(sumi), fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), acc);
   }
   return acc;
 }
 
-void vec_dot_rows8_q4_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act,
-                                  size_t act_stride, int n_act, float* out, size_t out_stride) {
-  const int64_t nb = n / QK4_0;
+template <class XB>
+void rows8_chain_all(int64_t n, const void* w, size_t w_stride, const void* act, size_t act_stride, int n_act,
+                     float* out, size_t out_stride) {
+  const int64_t nb = n / 32;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(act);
   int t = 0;
   for (; t + 4 <= n_act; t += 4)
-    q4_0_rows8<4>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride);
+    rows8_chain<XB, 4>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride);
   switch (n_act - t) {
-    case 3: q4_0_rows8<3>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
-    case 2: q4_0_rows8<2>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
-    case 1: q4_0_rows8<1>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    case 3: rows8_chain<XB, 3>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    case 2: rows8_chain<XB, 2>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
+    case 1: rows8_chain<XB, 1>(nb, wb, w_stride, ab + t * act_stride, act_stride, out + t * out_stride, out_stride); break;
     default: break;
   }
+}
+
+}  // namespace
+
+// Q4_0 and Q8_0: one f32 chain per row (block_combine.h).
+float vec_dot_q4_0_q8_0_avx2(int64_t n, const void* w, const void* a) { return dot_chain<BlockQ4_0>(n, w, a); }
+float vec_dot_q8_0_q8_0_avx2(int64_t n, const void* w, const void* a) { return dot_chain<BlockQ8_0>(n, w, a); }
+
+void vec_dot_rows8_q4_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act, size_t act_stride,
+                                  int n_act, float* out, size_t out_stride) {
+  rows8_chain_all<BlockQ4_0>(n, w, w_stride, act, act_stride, n_act, out, out_stride);
+}
+void vec_dot_rows8_q8_0_q8_0_avx2(int64_t n, const void* w, size_t w_stride, const void* act, size_t act_stride,
+                                  int n_act, float* out, size_t out_stride) {
+  rows8_chain_all<BlockQ8_0>(n, w, w_stride, act, act_stride, n_act, out, out_stride);
 }
 
 // ---- activation quantizers ---------------------------------------------------------------------

@@ -146,9 +146,17 @@ float vec_dot_q5_1_q8_1_scalar(int64_t n, const void* w, const void* a) {
                  });
 }
 
+// Q8_0 follows Q4_0's order (block_combine.h): one f32 chain per row, block by block.
 float vec_dot_q8_0_q8_0_scalar(int64_t n, const void* w, const void* a) {
-  return dot_q_0(n / QK8_0, static_cast<const BlockQ8_0*>(w), static_cast<const BlockQ8_0*>(a),
-                 [](const BlockQ8_0& b, int8_t* q) { std::memcpy(q, b.qs, 32); });
+  const auto* x = static_cast<const BlockQ8_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n / QK8_0; ++i) {
+    int32_t sumi = 0;
+    for (int j = 0; j < QK8_0; ++j) sumi += x[i].qs[j] * y[i].qs[j];
+    acc = std::fma(static_cast<float>(sumi), fp16_to_fp32(x[i].d) * fp16_to_fp32(y[i].d), acc);
+  }
+  return acc;
 }
 
 float vec_dot_iq4_nl_q8_0_scalar(int64_t n, const void* w, const void* a) {

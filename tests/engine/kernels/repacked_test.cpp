@@ -144,13 +144,13 @@ TEST(Q8_0x8, KernelsAndMatmulEqualTheRowKernels) {
         // Kernel level, against the row kernel.
         const int64_t nb = n_in / 32;
         const size_t act_row = row_size(GgmlType::Q8_0, n_in);
-        for (int n_act = 1; n_act <= 4; ++n_act) {
+        for (int n_act = 1; n_act <= 8; ++n_act) {
           auto x = activations(n_in, n_act, rng);
           std::vector<uint8_t> act(act_row * n_act);
-          std::vector<Q8ChunkAux> aux(static_cast<size_t>(nb * n_act));
+          std::vector<Q8BlockAux> aux(static_cast<size_t>(nb * n_act));
           for (int t = 0; t < n_act; ++t) {
             type_ops(GgmlType::Q8_0).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
-            q8_0_chunk_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
+            q8_0_block_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
           }
           for (Q8_0x8Kernel k : {q8_0x8_kernel_scalar(), q8_0x8_kernel()}) {
             if (!k) continue;
