@@ -34,7 +34,8 @@
 namespace agora {
 
 bool amx_q4_0x8_eligible(const WeightView& w) {
-  return w.layout == WeightLayout::q4_0x8 && w.n_out % 16 == 0 && w.n_in % QK8_0 == 0;
+  return (w.layout == WeightLayout::q4_0x8 || w.layout == WeightLayout::q8_0x8) && w.n_out % 16 == 0 &&
+         w.n_in % QK8_0 == 0;
 }
 
 bool amx_q4_kx8_eligible(const WeightView& w) {
@@ -142,11 +143,26 @@ void gather_a(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nb, int
   }
 }
 
-// Row blocks [rb0, rb1) (16 rows each) against all n_tok tokens (A tiles from gather_a).
+// B for one block of a Q8_0x8 pair of groups: chunk c (values 4c..4c+3 of eight rows, stored
+// q + 128) is tile row c once its bytes are flipped back to signed.
+inline void unpack_b_q8(const uint8_t* rec0, const uint8_t* rec1, int8_t* bt) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  for (int c = 0; c < 8; ++c) {
+    const uint8_t* src[2] = {rec0, rec1};
+    for (int g = 0; g < 2; ++g) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src[g] + 16 + 32 * c));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bt + 64 * c + 32 * g), _mm256_xor_si256(v, flip));
+    }
+  }
+}
+
+// Row blocks [rb0, rb1) (16 rows each) against all n_tok tokens (A tiles from gather_a), for a
+// layout whose records start with the eight rows' f16 scales (Q4_0x8, Q8_0x8).
+template <size_t kRecordBytes, void (*Unpack)(const uint8_t*, const uint8_t*, int8_t*)>
 void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, int64_t n_tok, float* y, int64_t rb0,
               int64_t rb1) {
   const int64_t nb = w.n_in / QK8_0, n_out = w.n_out;
-  const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
+  const size_t group_bytes = static_cast<size_t>(nb) * kRecordBytes;
   const auto* wd = static_cast<const uint8_t*>(w.data);
   // Tiles of 16 tokens; the last one ends at n_tok (overlapping the one before it, whose tokens
   // it does not add again). Fewer than 16 tokens: one tile of all of them.
@@ -164,11 +180,11 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
     const uint8_t* g0 = wd + static_cast<size_t>(2 * rb) * group_bytes;
     const uint8_t* g1 = g0 + group_bytes;
     for (int64_t i = 0; i < nb; ++i) {
-      const uint8_t* rec0 = g0 + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
-      const uint8_t* rec1 = g1 + static_cast<size_t>(i) * kQ4_0x8RecordBytes;
-      _mm_prefetch(reinterpret_cast<const char*>(rec0 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(rec1 + 8 * kQ4_0x8RecordBytes), _MM_HINT_T0);
-      unpack_b(rec0, rec1, bbuf + i * 512);
+      const uint8_t* rec0 = g0 + static_cast<size_t>(i) * kRecordBytes;
+      const uint8_t* rec1 = g1 + static_cast<size_t>(i) * kRecordBytes;
+      _mm_prefetch(reinterpret_cast<const char*>(rec0 + 8 * kRecordBytes), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(rec1 + 8 * kRecordBytes), _MM_HINT_T0);
+      Unpack(rec0, rec1, bbuf + i * 512);
       _mm256_store_ps(dxbuf + i * 16, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec0))));
       _mm256_store_ps(dxbuf + i * 16 + 8, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rec1))));
     }
@@ -373,7 +389,14 @@ void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, 
   // worker's own (empty) thread_local.
   int8_t* const tiles = atiles.data();
   gather_a(act, act_row, n_tok, nb, tiles);
-  pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows(w, tiles, aux, n_tok, y, b, e); });
+  if (w.layout == WeightLayout::q8_0x8)
+    pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) {
+      run_rows<kQ8_0x8RecordBytes, unpack_b_q8>(w, tiles, aux, n_tok, y, b, e);
+    });
+  else
+    pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) {
+      run_rows<kQ4_0x8RecordBytes, unpack_b>(w, tiles, aux, n_tok, y, b, e);
+    });
 }
 
 void matmul_q4_kx8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,

@@ -28,10 +28,11 @@ constexpr int64_t kAmxMinTokens = 16;
 // tile state, the process got permission to use it, and AGORA_NO_AMX is unset (or "0").
 bool amx_available();
 
-// True when `w` (a Q4_0x8 matrix) can run here: its rows come in whole pairs of groups.
+// True when `w` (a Q4_0x8 or Q8_0x8 matrix) can run here: its rows come in whole pairs of groups.
 bool amx_q4_0x8_eligible(const WeightView& w);
 
-// y[t * n_out + r] = dot(row r, activation row t) for every row of the Q4_0x8 matrix `w` and
+// y[t * n_out + r] = dot(row r, activation row t) for every row of the Q4_0x8 or Q8_0x8 matrix `w`
+// (Q8_0 follows the same float order, block_combine.h) and
 // t < n_tok. `act`: n_tok Q8_0 rows `act_row` bytes apart; `aux`: their per-block values
 // (q8_0_block_aux), nb = n_in / 32 per token. Requires amx_available() and the eligibility above.
 void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,

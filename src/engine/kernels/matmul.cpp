@@ -147,7 +147,10 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       auto* aux = reinterpret_cast<Q8BlockAux*>(aux_area(alignof(Q8BlockAux)));
       for (int64_t t = 0; t < n_tok; ++t) q8_0_block_aux(act + static_cast<size_t>(t) * act_row, nb, aux + t * nb);
       const Q8_0x8Kernel kernel = q8_0x8_kernel() ? q8_0x8_kernel() : q8_0x8_kernel_scalar();
-      matmul_groups(w, kernel, kQ8_0x8RecordBytes, QK8_0, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
+      if (n_tok >= kAmxMinTokens && amx_q4_0x8_eligible(w) && amx_available())
+        matmul_q4_0x8_amx(w, act, act_row, aux, n_tok, y, pool);
+      else
+        matmul_groups(w, kernel, kQ8_0x8RecordBytes, QK8_0, /*k_tokens=*/4, act, act_row, aux, n_tok, y, pool);
     }
     return;
   }

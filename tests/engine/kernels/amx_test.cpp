@@ -18,11 +18,16 @@
 namespace agora {
 namespace {
 
-TEST(AmxQ4_0x8, EqualsTheQ4_0x8Kernels) {
+// Q4_0x8 and Q8_0x8 (the same tile kernel, another unpacking of the weights).
+TEST(AmxQ4_0x8, EqualsTheQ4_0x8AndQ8_0x8Kernels) {
   if (!amx_available()) GTEST_SKIP() << "no AMX on this CPU/OS (or AGORA_NO_AMX is set)";
   std::mt19937 rng(21);
   std::vector<uint8_t> scratch;
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0})
   for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE(type_name(type));
+    const bool q8 = type == GgmlType::Q8_0;
+    if (q8 && !q8_0x8_kernel()) continue;  // no Q8_0x8 layout on this CPU
     ThreadPool pool(threads);
     for (int64_t n_in : {32, 352, 2048}) {
       // The last shape is large enough (milliseconds) that the pool's sleeping workers wake up
@@ -32,14 +37,15 @@ TEST(AmxQ4_0x8, EqualsTheQ4_0x8Kernels) {
         const int64_t nb = n_in / 32;
         std::vector<uint8_t> w;
         for (int64_t o = 0; o < n_out; ++o) {
-          auto r = test::random_row(GgmlType::Q4_0, n_in, rng);
+          auto r = test::random_row(type, n_in, rng);
           w.insert(w.end(), r.begin(), r.end());
         }
-        WeightView v{GgmlType::Q4_0, w.data(), n_in, n_out, row_size(GgmlType::Q4_0, n_in)};
-        std::vector<uint8_t> packed(q4_0x8_bytes(n_in, n_out));
-        repack_q4_0x8(v, packed.data(), 0, n_out / 8);
+        WeightView v{type, w.data(), n_in, n_out, row_size(type, n_in)};
+        std::vector<uint8_t> packed(q8 ? q8_0x8_bytes(n_in, n_out) : q4_0x8_bytes(n_in, n_out));
+        if (q8) repack_q8_0x8(v, packed.data(), 0, n_out / 8);
+        else repack_q4_0x8(v, packed.data(), 0, n_out / 8);
         v.data = packed.data();
-        v.layout = WeightLayout::q4_0x8;
+        v.layout = q8 ? WeightLayout::q8_0x8 : WeightLayout::q4_0x8;
         ASSERT_TRUE(amx_q4_0x8_eligible(v));
         for (int64_t n_tok : {1, 7, 16, 17, 31, 32, 45, 100}) {
           if (n_out == 4096 && n_tok != 100) continue;
@@ -57,10 +63,10 @@ TEST(AmxQ4_0x8, EqualsTheQ4_0x8Kernels) {
             q8_0_block_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
           }
           std::vector<float> ref(n_out * n_tok, NAN), got(n_out * n_tok, NAN);
-          const size_t group_bytes = static_cast<size_t>(nb) * kQ4_0x8RecordBytes;
+          const size_t group_bytes = static_cast<size_t>(nb) * (q8 ? kQ8_0x8RecordBytes : kQ4_0x8RecordBytes);
           for (int64_t g = 0; g < n_out / 8; ++g)
             for (int64_t t = 0; t < n_tok; t += 8)
-              q4_0x8_kernel()(nb, packed.data() + g * group_bytes, act.data() + t * act_row, act_row, aux.data() + t * nb,
+              (q8 ? q8_0x8_kernel() : q4_0x8_kernel())(nb, packed.data() + g * group_bytes, act.data() + t * act_row, act_row, aux.data() + t * nb,
                               nb, static_cast<int>(std::min<int64_t>(8, n_tok - t)), ref.data() + t * n_out + g * 8,
                               n_out);
           matmul_q4_0x8_amx(v, act.data(), act_row, aux.data(), n_tok, got.data(), pool);
