@@ -246,21 +246,26 @@ void Context::forward_chunk(std::span<const BatchEntry> batch, float* logits_out
       rope(k, p.n_head_kv, p.head_dim_k, e.pos, p, w.rope_freqs);
       if (p.q_scale != 0.0f)
         for (int64_t i = 0; i < nq; ++i) q[i] *= p.q_scale;
-      const int64_t c = cell(e.seq, e.pos);
-      uint8_t* kd = kv_->k_cell(il, c);
-      uint8_t* vd = kv_->v_cell(il, c);
-      if (kv_->type() == KvType::q8_0) {
-        const TypeOps& q8 = type_ops(GgmlType::Q8_0);
-        q8.from_float(k, kd, nk);
-        q8.from_float(&v_[t * nv], vd, nv);
-      } else if (kv_->type() == KvType::f16) {
-        auto* k16 = reinterpret_cast<uint16_t*>(kd);
-        auto* v16 = reinterpret_cast<uint16_t*>(vd);
-        for (int64_t i = 0; i < nk; ++i) k16[i] = fp32_to_fp16(k[i]);
-        for (int64_t i = 0; i < nv; ++i) v16[i] = fp32_to_fp16(v_[t * nv + i]);
-      } else {
-        std::memcpy(kd, k, nk * sizeof(float));
-        std::memcpy(vd, &v_[t * nv], nv * sizeof(float));
+      // Each KV head's row into its block's run for that head (kv_cache.h).
+      const int64_t hdk = p.head_dim_k, hdv = p.head_dim_v;
+      for (int64_t h = 0; h < p.n_head_kv; ++h) {
+        uint8_t* kd = k_row(il, e.seq, e.pos, h);
+        uint8_t* vd = v_row(il, e.seq, e.pos, h);
+        const float* ks = k + h * hdk;
+        const float* vs = &v_[t * nv + h * hdv];
+        if (kv_->type() == KvType::q8_0) {
+          const TypeOps& q8 = type_ops(GgmlType::Q8_0);
+          q8.from_float(ks, kd, hdk);
+          q8.from_float(vs, vd, hdv);
+        } else if (kv_->type() == KvType::f16) {
+          auto* k16 = reinterpret_cast<uint16_t*>(kd);
+          auto* v16 = reinterpret_cast<uint16_t*>(vd);
+          for (int64_t i = 0; i < hdk; ++i) k16[i] = fp32_to_fp16(ks[i]);
+          for (int64_t i = 0; i < hdv; ++i) v16[i] = fp32_to_fp16(vs[i]);
+        } else {
+          std::memcpy(kd, ks, static_cast<size_t>(hdk) * sizeof(float));
+          std::memcpy(vd, vs, static_cast<size_t>(hdv) * sizeof(float));
+        }
       }
     });
 
@@ -694,9 +699,8 @@ void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, 
   if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
   if (f16)
     for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
-  const size_t k_off = kv_->row_bytes(kvh * hdk);
   for (int64_t j = lo; j < hi; ++j) {
-    const uint8_t* kr = kv_->k_cell(il, cell(e.seq, j)) + k_off;
+    const uint8_t* kr = k_row(il, e.seq, j, kvh);
     if (q8) {
       q8_to_float(kr, row.data(), hdk);
       scores[j] = dot_lanes(hdk, row.data(), q);
@@ -708,14 +712,13 @@ void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, 
                       : dot_lanes(hdk, reinterpret_cast<const float*>(kr), q);
   }
   const float inv = softmax_exp(scores.data() + lo, lo, hi, kq_scale, p.attn_softcap);
-  const size_t v_off = kv_->row_bytes(kvh * hdv);
   float* out = &attn_[t * H * hdv + h * hdv];
   if (!gemm) {
     // Decode order, vectorised over the value dimension: lanes by position % 32.
     if (lanes.size() < static_cast<size_t>(32 * hdv)) lanes.resize(32 * hdv);
     std::fill(lanes.begin(), lanes.begin() + 32 * hdv, 0.0f);
     for (int64_t j = lo; j < hi; ++j) {
-      const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
+      const uint8_t* vrow = v_row(il, e.seq, j, kvh);
       float* lane = lanes.data() + (j & 31) * hdv;
       const float pj = scores[j] * inv;
       if (q8) {
@@ -732,7 +735,7 @@ void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, 
     acc[d].clear();
   }
   for (int64_t j = lo; j < hi; ++j) {
-    const uint8_t* vrow = kv_->v_cell(il, cell(e.seq, j)) + v_off;
+    const uint8_t* vrow = v_row(il, e.seq, j, kvh);
     float pj = scores[j] * inv;
     if (f16) {
       pj = round_fp16(pj);
@@ -794,7 +797,6 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
     qhi[static_cast<size_t>(qi)] = batch[t0 + qi / group].pos + 1;
   }
 
-  const size_t k_off = kv_->row_bytes(kvh * hdk), v_off = kv_->row_bytes(kvh * hdv);
   // Row j of K or V (n values at byte offset off of the cell) as f32 into dst.
   auto row_f32 = [&](const uint8_t* cellp, int64_t n, float* dst) {
     if (kvt == KvType::f16) {
@@ -824,7 +826,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
         const int64_t j = c0 + c + r;
         float* dst = &rows8[static_cast<size_t>(r * hdk)];
         if (j < plo || j >= phi) std::fill(dst, dst + hdk, 0.0f);
-        else row_f32(kv_->k_cell(il, cell(seq, j)) + k_off, hdk, dst);
+        else row_f32(k_row(il, seq, j, kvh), hdk, dst);
       }
       float* blk = kt.data() + c * hdk;
       for (int64_t d = 0; d < hdk; d += 8) transpose8(rows8.data() + d, hdk, blk + 8 * d, 8);
@@ -870,7 +872,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
     const int64_t c1 = std::min(phi, c0 + kAttnChunk);
     for (int64_t j = std::max(c0, plo); j < c1; ++j) {
       const int64_t r = j - c0;
-      row_f32(kv_->v_cell(il, cell(seq, j)) + v_off, hdv, &vf[static_cast<size_t>(((r & 31) * kPerLane + (r >> 5)) * hdv)]);
+      row_f32(v_row(il, seq, j, kvh), hdv, &vf[static_cast<size_t>(((r & 31) * kPerLane + (r >> 5)) * hdv)]);
     }
     for (int64_t L = 0; L < 32; ++L) {
       for (int64_t qi = 0; qi < nqt; ++qi) {
@@ -919,7 +921,6 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   grow(lanes, group * 32 * hdv);
   const int64_t ld = (n + 7) & ~int64_t(7);  // scores row length per head
 
-  const size_t k_off = kv_->row_bytes(kvh * hdk), v_off = kv_->row_bytes(kvh * hdv);
   auto row_f32 = [&](const uint8_t* cellp, int64_t cnt, float* dst) {
     if (kvt == KvType::f16) {
       const auto* h = reinterpret_cast<const uint16_t*>(cellp);
@@ -952,8 +953,8 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   for (int64_t j = lo; j < hi; j += 8) {
     for (int r = 0; r < 8; ++r) {
       float* dst = &kb[static_cast<size_t>(r * hdk)];
-      if (j + r + kAhead < hi) prefetch(kv_->k_cell(il, cell(e.seq, j + r + kAhead)) + k_off, k_bytes);
-      if (j + r < hi) row_f32(kv_->k_cell(il, cell(e.seq, j + r)) + k_off, hdk, dst);
+      if (j + r + kAhead < hi) prefetch(k_row(il, e.seq, j + r + kAhead, kvh), k_bytes);
+      if (j + r < hi) row_f32(k_row(il, e.seq, j + r, kvh), hdk, dst);
       else std::fill(dst, dst + hdk, 0.0f);
     }
     for (int64_t hh = 0; hh < group; ++hh) {
@@ -990,8 +991,8 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   for (int64_t c0 = lo; c0 < hi; c0 += kAttnChunk) {
     const int64_t c1 = std::min(hi, c0 + kAttnChunk);
     for (int64_t j = c0; j < c1; ++j) {
-      if (j + kAhead < hi) prefetch(kv_->v_cell(il, cell(e.seq, j + kAhead)) + v_off, v_bytes);
-      row_f32(kv_->v_cell(il, cell(e.seq, j)) + v_off, hdv, &vf[static_cast<size_t>((j - c0) * hdv)]);
+      if (j + kAhead < hi) prefetch(v_row(il, e.seq, j + kAhead, kvh), v_bytes);
+      row_f32(v_row(il, e.seq, j, kvh), hdv, &vf[static_cast<size_t>((j - c0) * hdv)]);
     }
     for (int64_t hh = 0; hh < group; ++hh) {
       for (int64_t L = 0; L < 32; ++L) {

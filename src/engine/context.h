@@ -78,10 +78,14 @@ class Context {
   // Encoder models (bert): bidirectional attention within each sequence of the batch; the whole
   // sequence must be in the batch. Writes the final hidden states of the flagged entries.
   void forward_encoder(std::span<const BatchEntry> batch, float* out);
-  int64_t cell(int seq, int64_t pos) const {
-    const auto& t = tables_[static_cast<size_t>(seq)];
+  // KV head h's K / V row for (layer, sequence, position): its block from the sequence's table.
+  uint8_t* k_row(int64_t il, int seq, int64_t pos, int64_t h) const {
     const int32_t bs = kv_->block_size();
-    return static_cast<int64_t>(t[static_cast<size_t>(pos / bs)]) * bs + pos % bs;
+    return kv_->k_head(il, tables_[static_cast<size_t>(seq)][static_cast<size_t>(pos / bs)], pos % bs, h);
+  }
+  uint8_t* v_row(int64_t il, int seq, int64_t pos, int64_t h) const {
+    const int32_t bs = kv_->block_size();
+    return kv_->v_head(il, tables_[static_cast<size_t>(seq)][static_cast<size_t>(pos / bs)], pos % bs, h);
   }
   void attention(int64_t il, std::span<const BatchEntry> batch);
   void attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, bool gemm);

@@ -6,10 +6,11 @@ namespace agora {
 
 KvCache::KvCache(const ModelParams& p, int64_t n_blocks, int32_t block_size, KvType type)
     : n_blocks_(n_blocks), block_size_(block_size), n_cells_(n_blocks * block_size), type_(type) {
-  k_row_ = row_bytes(p.n_embd_k_gqa());
-  v_row_ = row_bytes(p.n_embd_v_gqa());
-  const size_t kb = static_cast<size_t>(p.n_layer) * n_cells_ * k_row_;
-  const size_t vb = static_cast<size_t>(p.n_layer) * n_cells_ * v_row_;
+  n_kv_ = p.n_head_kv;
+  k_head_ = row_bytes(p.head_dim_k);
+  v_head_ = row_bytes(p.head_dim_v);
+  const size_t kb = static_cast<size_t>(p.n_layer) * n_cells_ * static_cast<size_t>(n_kv_) * k_head_;
+  const size_t vb = static_cast<size_t>(p.n_layer) * n_cells_ * static_cast<size_t>(n_kv_) * v_head_;
   bytes_ = kb + vb;
   buf_ = std::make_unique<uint8_t[]>(bytes_);
   std::memset(buf_.get(), 0, bytes_);

@@ -7,8 +7,10 @@
 // which is why no copy-on-write is needed (see prefix_cache.h). Blocks are reference counted;
 // a block returns to the free list when its last reference is dropped.
 //
-// Elements are F16 (default, as the reference engine) or F32. Layout: [layer][cell][n_embd_kv]
-// with cell = block * block_size + offset. All memory is allocated once, in the constructor.
+// Elements are F16 (default, as the reference engine), F32 or Q8_0. Layout: [layer][block][KV
+// head][offset][head row]: one KV head's positions within a block are one contiguous run, which
+// is what attention streams (a head's rows at one position of every head apart would be a
+// strided walk through the whole cache). All memory is allocated once, in the constructor.
 // Not thread-safe: owned and used by one engine thread.
 #pragma once
 
@@ -55,16 +57,23 @@ class KvCache {
   void unref(int32_t block);
   int32_t refcount(int32_t block) const { return refs_[static_cast<size_t>(block)]; }
 
-  // Row of K / V (n_embd_k_gqa / n_embd_v_gqa elements) for (layer, cell).
-  uint8_t* k_cell(int64_t il, int64_t cell) { return k_ + (static_cast<size_t>(il) * n_cells_ + cell) * k_row_; }
-  uint8_t* v_cell(int64_t il, int64_t cell) { return v_ + (static_cast<size_t>(il) * n_cells_ + cell) * v_row_; }
+  // KV head h's row of K / V (head_dim_k / head_dim_v elements) at (layer, block, offset); the
+  // rows of offsets 0.. of a block follow each other.
+  uint8_t* k_head(int64_t il, int64_t block, int64_t off, int64_t h) {
+    return k_ + ((static_cast<size_t>(il) * n_blocks_ + block) * n_kv_ * block_size_ + h * block_size_ + off) * k_head_;
+  }
+  uint8_t* v_head(int64_t il, int64_t block, int64_t off, int64_t h) {
+    return v_ + ((static_cast<size_t>(il) * n_blocks_ + block) * n_kv_ * block_size_ + h * block_size_ + off) * v_head_;
+  }
+  int64_t n_kv_heads() const { return n_kv_; }
 
  private:
   int64_t n_blocks_;
   int32_t block_size_;
   int64_t n_cells_;
   KvType type_;
-  size_t k_row_, v_row_;
+  int64_t n_kv_;
+  size_t k_head_, v_head_;  // bytes of one head's row
   size_t bytes_ = 0;
   std::unique_ptr<uint8_t[]> buf_;
   uint8_t* k_ = nullptr;
