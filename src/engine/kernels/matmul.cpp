@@ -59,11 +59,13 @@ size_t block_sums_bytes(const WeightView& w, int64_t n_tok) {
 // L1. `Aux` is the per-block activation data the layout's kernels take; a record covers
 // `block_values` inputs.
 template <typename Kernel, typename Aux>
+// `rows`: rows per kernel call, 8 (one group) or 16 (two consecutive groups: a pair kernel).
 void matmul_groups(const WeightView& w, Kernel kernel, size_t record_bytes, int64_t block_values, int64_t k_tokens,
-                   const uint8_t* act, size_t act_row, const Aux* aux, int64_t n_tok, float* y, ThreadPool& pool) {
-  const int64_t nb = w.n_in / block_values, n_out = w.n_out, n_groups = n_out / 8;
+                   const uint8_t* act, size_t act_row, const Aux* aux, int64_t n_tok, float* y, ThreadPool& pool,
+                   int64_t rows = 8) {
+  const int64_t nb = w.n_in / block_values, n_out = w.n_out, n_groups = n_out / rows;
   const auto* wdata = static_cast<const uint8_t*>(w.data);
-  const size_t group_bytes = static_cast<size_t>(nb) * record_bytes;
+  const size_t group_bytes = static_cast<size_t>(nb) * record_bytes * static_cast<size_t>(rows / 8);
   pool.parallel_for(
       n_groups,
       [&](int64_t gb, int64_t ge) {
@@ -74,7 +76,7 @@ void matmul_groups(const WeightView& w, Kernel kernel, size_t record_bytes, int6
             for (int64_t t = t0; t < t1; t += k_tokens) {
               const int nt = static_cast<int>(std::min<int64_t>(k_tokens, t1 - t));
               kernel(nb, grp, act + static_cast<size_t>(t) * act_row, act_row, aux + static_cast<size_t>(t * nb),
-                     static_cast<size_t>(nb), nt, y + t * n_out + g * 8, static_cast<size_t>(n_out));
+                     static_cast<size_t>(nb), nt, y + t * n_out + g * rows, static_cast<size_t>(n_out));
             }
           }
         }
@@ -130,6 +132,9 @@ void matmul(const WeightView& w, const float* x, int64_t n_tok, float* y, Thread
       // Prefill passes on the AMX tile unit where there is one (the same bits, amx.h).
       if (n_tok >= kAmxMinTokens && amx_q4_0x8_eligible(w) && amx_available())
         matmul_q4_0x8_amx(w, act, act_row, aux, n_tok, y, pool);
+      else if (q4_0x8_pair_kernel() && w.n_out % 16 == 0)
+        matmul_groups(w, q4_0x8_pair_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok,
+                      y, pool, /*rows=*/16);
       else
         matmul_groups(w, q4_0x8_kernel(), kQ4_0x8RecordBytes, QK8_0, /*k_tokens=*/8, act, act_row, aux, n_tok, y,
                       pool);

@@ -88,6 +88,17 @@ bool cpu_has_avx_vnni() {
   return a & (1u << 4);
 }
 
+// AVX-512 F, BW and VNNI (CPUID leaf 7: EBX bits 16 and 30, ECX bit 11) with the opmask and ZMM
+// state enabled by the OS (XCR0 bits 5-7); the pair kernel lives in repacked_avx512.cpp.
+bool cpu_has_avx512_vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!cpu_has_avx2_fma_f16c() || __get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  if (!(b & (1u << 16)) || !(b & (1u << 30)) || !(c & (1u << 11))) return false;
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (lo & 0xE6u) == 0xE6u;
+}
 
 #endif  // AGORA_Q4_0X8_AVX2
 
@@ -178,6 +189,19 @@ void q8_0_block_aux(const void* act_row, int64_t nb, Q8BlockAux* out) {
 }
 
 Q4_0x8Kernel q4_0x8_kernel() { return chosen().fn; }
+
+Q4_0x8Kernel q4_0x8_pair_kernel() {
+#ifdef AGORA_Q4_0X8_AVX2
+  static const Q4_0x8Kernel k = [] () -> Q4_0x8Kernel {
+    if (const char* want = std::getenv("AGORA_Q4_0X8_KERNEL"); want && *want && std::strcmp(want, "avx512-vnni") != 0)
+      return nullptr;
+    return cpu_has_avx512_vnni() ? q4_0x8_pair_kernel_avx512 : nullptr;
+  }();
+  return k;
+#else
+  return nullptr;
+#endif
+}
 const char* q4_0x8_kernel_name() { return chosen().name; }
 Q4_0x8Kernel q4_0x8_kernel_scalar() { return kernel_scalar; }
 

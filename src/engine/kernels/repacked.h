@@ -52,6 +52,10 @@ using Q4_0x8Kernel = void (*)(int64_t nb, const uint8_t* group, const uint8_t* a
 
 // The fastest kernel this CPU runs (AVX-VNNI, AVX2, scalar), and its name for reports.
 Q4_0x8Kernel q4_0x8_kernel();
+// Two groups per call (16 rows: out[t * out_stride + r] for r < 16, the second group's records
+// right after the first's), on CPUs with AVX-512 F/BW/VNNI; null elsewhere, or when
+// AGORA_Q4_0X8_KERNEL names another kernel. The same bits as q4_0x8_kernel().
+Q4_0x8Kernel q4_0x8_pair_kernel();
 const char* q4_0x8_kernel_name();
 // The scalar reference, and every kernel this CPU can run (for the equality tests).
 Q4_0x8Kernel q4_0x8_kernel_scalar();

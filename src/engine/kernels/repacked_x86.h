@@ -15,6 +15,7 @@ namespace agora {
 
 // Set by repacked_vnni.cpp when the build can emit AVX-VNNI (null otherwise).
 extern const Q4_0x8Kernel q4_0x8_kernel_vnni;
+extern const Q4_0x8Kernel q4_0x8_pair_kernel_avx512;  // repacked_avx512.cpp (null without AVX-512)
 extern const Q8_0x8Kernel q8_0x8_kernel_vnni;
 extern const Q4_Kx8Kernel q4_kx8_kernel_vnni;
 extern const Q4_Kx8Kernel q6_kx8_kernel_vnni;

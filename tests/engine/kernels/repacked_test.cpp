@@ -86,6 +86,36 @@ TEST(Q4_0x8, EveryKernelEqualsTheScalarReference) {
   }
 }
 
+// The pair kernel (AVX-512 VNNI, two groups per call) returns the scalar reference's bits for
+// both groups.
+TEST(Q4_0x8, PairKernelEqualsTheScalarReference) {
+  const Q4_0x8Kernel pair = q4_0x8_pair_kernel();
+  if (!pair) GTEST_SKIP() << "no AVX-512 VNNI on this CPU (or AGORA_Q4_0X8_KERNEL names another kernel)";
+  std::mt19937 rng(14);
+  for (int64_t n_in : {32, 96, 2048}) {
+    const int64_t nb = n_in / 32;
+    auto w = random_matrix(n_in, 16, rng);
+    const WeightView v{GgmlType::Q4_0, w.data(), n_in, 16, row_size(GgmlType::Q4_0, n_in)};
+    auto packed = repacked(v);
+    for (int n_act = 1; n_act <= 8; ++n_act) {
+      auto x = activations(n_in, n_act, rng);
+      const size_t act_row = row_size(GgmlType::Q8_0, n_in);
+      std::vector<uint8_t> act(act_row * n_act);
+      std::vector<Q8BlockAux> sums(static_cast<size_t>(nb * n_act));
+      for (int t = 0; t < n_act; ++t) {
+        type_ops(GgmlType::Q8_0).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
+        q8_0_block_aux(act.data() + t * act_row, nb, sums.data() + t * nb);
+      }
+      std::vector<float> ref(16 * n_act), got(16 * n_act, NAN);
+      for (int g = 0; g < 2; ++g)
+        q4_0x8_kernel_scalar()(nb, packed.data() + g * nb * kQ4_0x8RecordBytes, act.data(), act_row, sums.data(), nb,
+                               n_act, ref.data() + 8 * g, 16);
+      pair(nb, packed.data(), act.data(), act_row, sums.data(), nb, n_act, got.data(), 16);
+      for (int i = 0; i < 16 * n_act; ++i) ASSERT_EQ(got[i], ref[i]) << "n_in " << n_in << " n_act " << n_act << " i " << i;
+    }
+  }
+}
+
 TEST(Q4_0x8, MatmulOnRepackedEqualsMatmulOnRows) {
   std::mt19937 rng(12);
   std::vector<uint8_t> s1, s2;
