@@ -616,6 +616,18 @@ inline void qk_rows8(const float* kb, int64_t hdk, const float* q, float* out) {
   _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3])));
 }
 
+// A K or V head row (n values; n a multiple of 8) of a cache of type kvt as f32 into dst.
+inline void kv_row_f32(KvType kvt, ToFloatFn q8_to_float, const uint8_t* row, int64_t n, float* dst) {
+  if (kvt == KvType::f16) {
+    const auto* h = reinterpret_cast<const uint16_t*>(row);
+    for (int64_t d = 0; d < n; d += 8) _mm256_storeu_ps(dst + d, load8(h + d));
+  } else if (kvt == KvType::q8_0) {
+    q8_to_float(row, dst, n);
+  } else {
+    std::memcpy(dst, row, static_cast<size_t>(n) * sizeof(float));
+  }
+}
+
 using PvLaneFn = void (*)(float*, const float*, int64_t, const float*, int64_t);
 constexpr PvLaneFn kPvLane[9] = {nullptr, pv_lane<1>, pv_lane<2>, pv_lane<3>, pv_lane<4>,
                                  pv_lane<5>, pv_lane<6>, pv_lane<7>, pv_lane<8>};
@@ -797,17 +809,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
     qhi[static_cast<size_t>(qi)] = batch[t0 + qi / group].pos + 1;
   }
 
-  // Row j of K or V (n values at byte offset off of the cell) as f32 into dst.
-  auto row_f32 = [&](const uint8_t* cellp, int64_t n, float* dst) {
-    if (kvt == KvType::f16) {
-      const auto* h = reinterpret_cast<const uint16_t*>(cellp);
-      for (int64_t d = 0; d < n; d += 8) _mm256_storeu_ps(dst + d, load8(h + d));
-    } else if (kvt == KvType::q8_0) {
-      q8_to_float(cellp, dst, n);
-    } else {
-      std::memcpy(dst, cellp, static_cast<size_t>(n) * sizeof(float));
-    }
-  };
+  auto row_f32 = [&](const uint8_t* row, int64_t n, float* dst) { kv_row_f32(kvt, q8_to_float, row, n, dst); };
 
   // Queries as the dot products see them (f16 caches: rounded through f16).
   for (int64_t qi = 0; qi < nqt; ++qi) {
@@ -921,16 +923,7 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   grow(lanes, group * 32 * hdv);
   const int64_t ld = (n + 7) & ~int64_t(7);  // scores row length per head
 
-  auto row_f32 = [&](const uint8_t* cellp, int64_t cnt, float* dst) {
-    if (kvt == KvType::f16) {
-      const auto* h = reinterpret_cast<const uint16_t*>(cellp);
-      for (int64_t d = 0; d < cnt; d += 8) _mm256_storeu_ps(dst + d, load8(h + d));
-    } else if (kvt == KvType::q8_0) {
-      q8_to_float(cellp, dst, cnt);
-    } else {
-      std::memcpy(dst, cellp, static_cast<size_t>(cnt) * sizeof(float));
-    }
-  };
+  auto row_f32 = [&](const uint8_t* row, int64_t cnt, float* dst) { kv_row_f32(kvt, q8_to_float, row, cnt, dst); };
   for (int64_t hh = 0; hh < group; ++hh) {
     const float* q = &q_[t * nq + (kvh * group + hh) * hdk];
     float* dst = &qf[static_cast<size_t>(hh * hdk)];

@@ -128,19 +128,29 @@ inline void combine(__m512* acc, const int32_t* c, __m512 dx, const Q8BlockAux* 
   }
 }
 
-// The activations as A tiles: for token tile k (first token min(16 k, n_tok - m)) and block i,
-// the m tokens' 32 quants, contiguous: tiles[(k * nb + i) * 512 + 32 r].
-void gather_a(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nb, int8_t* tiles) {
+// The activations as A tiles, gathered once per product into the calling thread's buffer:
+// for token tile k (first token min(16 k, n_tok - m)), block i and 32-value piece j of it (one
+// for Q8_0 blocks, eight for Q8_K's 256 values), the m tokens' quants contiguous at
+// tiles[((k * nb + i) * kPieces + j) * 512 + 32 r]. Returns the buffer (a pointer, for the
+// workers: inside their lambdas a thread_local would name each worker's own).
+template <class Block, int kPieces>
+const int8_t* gather_a(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nb) {
+  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> buf;
+  const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nb * kPieces * 512);
+  if (buf.size() < need) buf.resize(need);
+  int8_t* const tiles = buf.data();
   const int64_t m = std::min<int64_t>(16, n_tok);
   for (int64_t k = 0; k * 16 < n_tok; ++k) {
     const int64_t base = std::min<int64_t>(16 * k, n_tok - m);
     for (int64_t r = 0; r < m; ++r) {
-      const auto* yb = reinterpret_cast<const BlockQ8_0*>(act + static_cast<size_t>(base + r) * act_row);
+      const auto* yb = reinterpret_cast<const Block*>(act + static_cast<size_t>(base + r) * act_row);
       for (int64_t i = 0; i < nb; ++i)
-        _mm256_store_si256(reinterpret_cast<__m256i*>(tiles + (k * nb + i) * 512 + 32 * r),
-                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yb[i].qs)));
+        for (int j = 0; j < kPieces; ++j)
+          _mm256_store_si256(reinterpret_cast<__m256i*>(tiles + ((k * nb + i) * kPieces + j) * 512 + 32 * r),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yb[i].qs + 32 * j)));
     }
   }
+  return tiles;
 }
 
 // B for one block of a Q8_0x8 pair of groups: chunk c (values 4c..4c+3 of eight rows, stored
@@ -230,21 +240,6 @@ void run_rows(const WeightView& w, const int8_t* atiles, const Q8BlockAux* aux, 
 // Record offsets of a Q4_Kx8 record (repacked.h).
 constexpr size_t kK4Dmin = 16, kK4Sc = 32, kK4Mn = 96, kK4Qs = 160;
 
-// A tiles of Q8_K activations: tiles[((k * nbk + i) * 8 + j) * 512 + 32 r] = values 32j..32j+31 of
-// super-block i of the k-th token tile's token r.
-void gather_a_k(const uint8_t* act, size_t act_row, int64_t n_tok, int64_t nbk, int8_t* tiles) {
-  const int64_t m = std::min<int64_t>(16, n_tok);
-  for (int64_t k = 0; k * 16 < n_tok; ++k) {
-    const int64_t base = std::min<int64_t>(16 * k, n_tok - m);
-    for (int64_t r = 0; r < m; ++r) {
-      const auto* yb = reinterpret_cast<const BlockQ8_K*>(act + static_cast<size_t>(base + r) * act_row);
-      for (int64_t i = 0; i < nbk; ++i)
-        for (int j = 0; j < 8; ++j)
-          _mm256_store_si256(reinterpret_cast<__m256i*>(tiles + ((k * nbk + i) * 8 + j) * 512 + 32 * r),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(yb[i].qs + 32 * j)));
-    }
-  }
-}
 
 // One row block's weights, unpacked once for every token tile: B tiles (sub-block j = 2c + h of
 // super-block i: tile row k holds, per weight row, nibble h of bytes 4k..4k+3 of pair c), and the
@@ -381,14 +376,7 @@ bool amx_available() {
 
 void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                        int64_t n_tok, float* y, ThreadPool& pool) {
-  const int64_t nb = w.n_in / QK8_0;
-  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> atiles;
-  const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nb * 512);
-  if (atiles.size() < need) atiles.resize(need);
-  // The caller's buffer: a pointer taken here, since inside the lambda `atiles` would name each
-  // worker's own (empty) thread_local.
-  int8_t* const tiles = atiles.data();
-  gather_a(act, act_row, n_tok, nb, tiles);
+  const int8_t* const tiles = gather_a<BlockQ8_0, 1>(act, act_row, n_tok, w.n_in / QK8_0);
   if (w.layout == WeightLayout::q8_0x8)
     pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) {
       run_rows<kQ8_0x8RecordBytes, unpack_b_q8>(w, tiles, aux, n_tok, y, b, e);
@@ -401,12 +389,7 @@ void matmul_q4_0x8_amx(const WeightView& w, const uint8_t* act, size_t act_row, 
 
 void matmul_q4_kx8_amx(const WeightView& w, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
                        int64_t n_tok, float* y, ThreadPool& pool) {
-  const int64_t nbk = w.n_in / QK_K;
-  thread_local std::vector<int8_t, AlignedAlloc<int8_t>> atiles;
-  const size_t need = static_cast<size_t>((n_tok + 15) / 16 * nbk * 8 * 512);
-  if (atiles.size() < need) atiles.resize(need);
-  int8_t* const tiles = atiles.data();  // the caller's buffer (see matmul_q4_0x8_amx)
-  gather_a_k(act, act_row, n_tok, nbk, tiles);
+  const int8_t* const tiles = gather_a<BlockQ8_K, 8>(act, act_row, n_tok, w.n_in / QK_K);
   pool.parallel_for(w.n_out / 16, [&](int64_t b, int64_t e) { run_rows_k(w, tiles, aux, n_tok, y, b, e); });
 }
 
