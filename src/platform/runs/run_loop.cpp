@@ -513,6 +513,7 @@ void RunLoop::stop() {
     }
   }
   cv_.notify_all();
+  sweep_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
@@ -624,7 +625,7 @@ int RunLoop::sweep_expired(storage::Timestamp now) {
 void RunLoop::sweeper() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, options_.sweep_interval, [&] { return stopping_.load(); });
+    sweep_cv_.wait_for(lock, options_.sweep_interval, [&] { return stopping_.load(); });
     if (stopping_) return;
     lock.unlock();
     sweep_expired(now_s());

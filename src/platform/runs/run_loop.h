@@ -108,7 +108,11 @@ class RunLoop {
   RunEventBus bus_;
 
   std::mutex mu_;  // guards queue_, active_, stopping_ transitions with cv_
+  // Workers wait on cv_ for jobs; the sweeper waits on its own sweep_cv_. (With one shared
+  // variable, enqueue's notify_one could wake the sweeper, which goes back to sleep, and the job
+  // stayed queued until the next enqueue.)
   std::condition_variable cv_;
+  std::condition_variable sweep_cv_;
   std::deque<Job> queue_;
   std::map<std::string, std::shared_ptr<Active>> active_;
   std::atomic<bool> stopping_{false};
