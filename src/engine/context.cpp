@@ -616,6 +616,14 @@ inline void qk_rows8(const float* kb, int64_t hdk, const float* q, float* out) {
   _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(t[0], t[1]), _mm256_add_ps(t[2], t[3])));
 }
 
+// The KV cache's rows are read one position after another, but a head's run of positions ends
+// with each block (kv_cache.h) and the next block lies elsewhere: rows are requested kKvAhead
+// positions ahead of use, since the hardware prefetchers stop at those jumps.
+constexpr int64_t kKvAhead = 16;
+inline void prefetch_row(const uint8_t* p, size_t bytes) {
+  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
+}
+
 // A K or V head row (n values; n a multiple of 8) of a cache of type kvt as f32 into dst.
 inline void kv_row_f32(KvType kvt, ToFloatFn q8_to_float, const uint8_t* row, int64_t n, float* dst) {
   if (kvt == KvType::f16) {
@@ -810,6 +818,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
   }
 
   auto row_f32 = [&](const uint8_t* row, int64_t n, float* dst) { kv_row_f32(kvt, q8_to_float, row, n, dst); };
+  const size_t k_bytes = kv_->row_bytes(hdk), v_bytes = kv_->row_bytes(hdv);
 
   // Queries as the dot products see them (f16 caches: rounded through f16).
   for (int64_t qi = 0; qi < nqt; ++qi) {
@@ -827,6 +836,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
       for (int r = 0; r < 8; ++r) {
         const int64_t j = c0 + c + r;
         float* dst = &rows8[static_cast<size_t>(r * hdk)];
+        if (j + kKvAhead < phi && j + kKvAhead >= plo) prefetch_row(k_row(il, seq, j + kKvAhead, kvh), k_bytes);
         if (j < plo || j >= phi) std::fill(dst, dst + hdk, 0.0f);
         else row_f32(k_row(il, seq, j, kvh), hdk, dst);
       }
@@ -874,6 +884,7 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
     const int64_t c1 = std::min(phi, c0 + kAttnChunk);
     for (int64_t j = std::max(c0, plo); j < c1; ++j) {
       const int64_t r = j - c0;
+      if (j + kKvAhead < phi) prefetch_row(v_row(il, seq, j + kKvAhead, kvh), v_bytes);
       row_f32(v_row(il, seq, j, kvh), hdv, &vf[static_cast<size_t>(((r & 31) * kPerLane + (r >> 5)) * hdv)]);
     }
     for (int64_t L = 0; L < 32; ++L) {
@@ -933,20 +944,14 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
     for (; d < hdk; ++d) dst[d] = q[d];
   }
 
-  // The head's rows are a small slice of each cache cell (all KV heads), far apart: request
-  // them ahead of use, the hardware prefetchers do not follow such a pattern across blocks.
   const size_t k_bytes = kv_->row_bytes(hdk), v_bytes = kv_->row_bytes(hdv);
-  auto prefetch = [](const uint8_t* p, size_t bytes) {
-    for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + off), _MM_HINT_T0);
-  };
-  constexpr int64_t kAhead = 16;
 
   // Scores: eight positions at a time; zero rows past the end (their scores are not used).
   const int64_t nb = hdk / 32;
   for (int64_t j = lo; j < hi; j += 8) {
     for (int r = 0; r < 8; ++r) {
       float* dst = &kb[static_cast<size_t>(r * hdk)];
-      if (j + r + kAhead < hi) prefetch(k_row(il, e.seq, j + r + kAhead, kvh), k_bytes);
+      if (j + r + kKvAhead < hi) prefetch_row(k_row(il, e.seq, j + r + kKvAhead, kvh), k_bytes);
       if (j + r < hi) row_f32(k_row(il, e.seq, j + r, kvh), hdk, dst);
       else std::fill(dst, dst + hdk, 0.0f);
     }
@@ -984,7 +989,7 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   for (int64_t c0 = lo; c0 < hi; c0 += kAttnChunk) {
     const int64_t c1 = std::min(hi, c0 + kAttnChunk);
     for (int64_t j = c0; j < c1; ++j) {
-      if (j + kAhead < hi) prefetch(v_row(il, e.seq, j + kAhead, kvh), v_bytes);
+      if (j + kKvAhead < hi) prefetch_row(v_row(il, e.seq, j + kKvAhead, kvh), v_bytes);
       row_f32(v_row(il, e.seq, j, kvh), hdv, &vf[static_cast<size_t>((j - c0) * hdv)]);
     }
     for (int64_t hh = 0; hh < group; ++hh) {
