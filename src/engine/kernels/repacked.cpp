@@ -17,6 +17,7 @@
 
 #include "engine/kernels/block_combine.h"
 #include "engine/kernels/matmul.h"
+#include "engine/kernels/token_count.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
 #include "engine/tensor/quant_unpack.h"
@@ -68,16 +69,9 @@ void kernel_scalar(int64_t nb, const uint8_t* group, const uint8_t* act, size_t 
 
 void kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                  size_t aux_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 8: run_group<8>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 7: run_group<7>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 6: run_group<6>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 5: run_group<5>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 4: run_group<4>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 3: run_group<3>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    case 2: run_group<2>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-    default: run_group<1>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{}); break;
-  }
+  with_token_count(n_act, [&](auto nt) {
+    run_group<decltype(nt)::value>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsAvx2{});
+  });
 }
 
 // AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4); its kernel lives in repacked_vnni.cpp.

@@ -17,6 +17,7 @@
 #endif
 
 #include "engine/kernels/repacked.h"
+#include "engine/kernels/token_count.h"
 
 #if !defined(AGORA_PORTABLE) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__) && \
     defined(__F16C__)
@@ -88,16 +89,9 @@ void run_pair(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_r
 
 void pair_kernel(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                  size_t aux_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 8: run_pair<8>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 7: run_pair<7>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 6: run_pair<6>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 5: run_pair<5>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 4: run_pair<4>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 3: run_pair<3>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 2: run_pair<2>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    default: run_pair<1>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-  }
+  with_token_count(n_act, [&](auto nt) {
+    run_pair<decltype(nt)::value>(nb, group, act, act_row, aux, aux_row, out, out_stride);
+  });
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #endif
 
 #include "engine/kernels/repacked.h"
+#include "engine/kernels/token_count.h"
 
 #include <algorithm>
 
@@ -36,16 +37,9 @@ struct DotsVnni {
 
 void kernel_vnni(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8BlockAux* aux,
                  size_t aux_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 8: run_group<8>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 7: run_group<7>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 6: run_group<6>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 5: run_group<5>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 4: run_group<4>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 3: run_group<3>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    case 2: run_group<2>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-    default: run_group<1>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{}); break;
-  }
+  with_token_count(n_act, [&](auto nt) {
+    run_group<decltype(nt)::value>(nb, group, act, act_row, aux, aux_row, out, out_stride, DotsVnni{});
+  });
 }
 
 // Q8_0x8: the block's eight chunks stay in registers while up to four tokens pass; per token

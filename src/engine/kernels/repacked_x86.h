@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "engine/kernels/repacked.h"
+#include "engine/kernels/token_count.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/quant_blocks.h"
 
@@ -224,32 +225,18 @@ struct SubAvx2Wide {
 template <typename Sub>
 inline void q6k_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
                       size_t aux_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 8: run_group_q6k<8, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 7: run_group_q6k<7, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 6: run_group_q6k<6, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 5: run_group_q6k<5, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 4: run_group_q6k<4, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 3: run_group_q6k<3, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 2: run_group_q6k<2, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    default: run_group_q6k<1, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-  }
+  with_token_count(n_act, [&](auto nt) {
+    run_group_q6k<decltype(nt)::value, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride);
+  });
 }
 
 // Dispatches n_act (1..8) to the instantiation for that many tokens.
 template <typename Sub>
 inline void q4k_group(int64_t nb, const uint8_t* group, const uint8_t* act, size_t act_row, const Q8KBlockAux* aux,
                       size_t aux_row, int n_act, float* out, size_t out_stride) {
-  switch (n_act) {
-    case 8: run_group_q4k<8, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 7: run_group_q4k<7, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 6: run_group_q4k<6, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 5: run_group_q4k<5, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 4: run_group_q4k<4, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 3: run_group_q4k<3, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    case 2: run_group_q4k<2, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-    default: run_group_q4k<1, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride); break;
-  }
+  with_token_count(n_act, [&](auto nt) {
+    run_group_q4k<decltype(nt)::value, Sub>(nb, group, act, act_row, aux, aux_row, out, out_stride);
+  });
 }
 
 }  // namespace
