@@ -455,6 +455,18 @@ void fold_lanes(const float* acc, int64_t n, float* out) {
   }
 }
 
+// The first key position `pos` attends in layer `il`: 0, or the start of its sliding window on
+// the layers that have one.
+int64_t first_key(const ModelParams& p, int64_t il, int64_t pos) {
+  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
+  return windowed ? std::max<int64_t>(0, pos - p.n_swa + 1) : 0;
+}
+
+// The factor on the scores (1 where the model scales the queries instead).
+float kq_scale_of(const ModelParams& p) {
+  return p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(p.head_dim_k));
+}
+
 // The softmax numerators of the scores of keys [lo, hi), in place (s[0] is key lo): optional
 // soft cap, then scale, max, exp; returns 1 / their sum. The sum runs in position-aligned groups
 // of 8 (lanes outside [lo, hi) are 0), each folded (k with k + 4, then pairwise) and added in
@@ -636,6 +648,21 @@ inline void kv_row_f32(KvType kvt, ToFloatFn q8_to_float, const uint8_t* row, in
   }
 }
 
+// The attention weights of keys [lo, hi) from their scores, in place (s[0] is key lo): the
+// softmax numerators times 1 / their sum, rounded through f16 for f16 caches (as the f16 value
+// products see them).
+inline void softmax_probs(float* s, int64_t lo, int64_t hi, float kq_scale, float cap, bool f16) {
+  const float inv = softmax_exp(s, lo, hi, kq_scale, cap);
+  const __m256 iv = _mm256_set1_ps(inv);
+  int64_t i = 0;
+  for (; i + 8 <= hi - lo; i += 8) {
+    __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), iv);
+    if (f16) x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, 0));
+    _mm256_storeu_ps(s + i, x);
+  }
+  for (; i < hi - lo; ++i) s[i] = f16 ? round_fp16(s[i] * inv) : s[i] * inv;
+}
+
 using PvLaneFn = void (*)(float*, const float*, int64_t, const float*, int64_t);
 constexpr PvLaneFn kPvLane[9] = {nullptr, pv_lane<1>, pv_lane<2>, pv_lane<3>, pv_lane<4>,
                                  pv_lane<5>, pv_lane<6>, pv_lane<7>, pv_lane<8>};
@@ -700,8 +727,7 @@ void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, 
   const bool f16 = kv_->type() == KvType::f16;
   const bool q8 = kv_->type() == KvType::q8_0;  // rows dequantized to f32 as they are read
   const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
-  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
-  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const float kq_scale = kq_scale_of(p);
 
   // Per-thread buffers, grown once to the context size.
   thread_local std::vector<float> scores;
@@ -714,8 +740,7 @@ void Context::attend_one(int64_t il, const BatchEntry& e, int64_t t, int64_t h, 
   if (acc.size() < static_cast<size_t>(hdv)) acc.resize(hdv);
 
   const float* q = &q_[t * nq + h * hdk];
-  const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0;
-  const int64_t hi = e.pos + 1;  // keys [lo, hi)
+  const int64_t lo = first_key(p, il, e.pos), hi = e.pos + 1;  // keys [lo, hi)
   if (scores.size() < static_cast<size_t>(hi)) scores.resize(hi);
   if (f16)
     for (int64_t d = 0; d < hdk; ++d) q16[d] = fp32_to_fp16(q[d]);
@@ -784,11 +809,10 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
   const int64_t group = p.n_head / p.n_head_kv, nq = p.n_embd_q();
   const KvType kvt = kv_->type();
   const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
-  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
-  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const float kq_scale = kq_scale_of(p);
   const int seq = batch[t0].seq;
   const int64_t nqt = (t1 - t0) * group;
-  auto key_lo = [&](int64_t t) { return windowed ? std::max<int64_t>(0, batch[t].pos - p.n_swa + 1) : int64_t(0); };
+  auto key_lo = [&](int64_t t) { return first_key(p, il, batch[t].pos); };
   int64_t plo = INT64_MAX, phi = 0;
   for (int64_t t = t0; t < t1; ++t) {
     plo = std::min(plo, key_lo(t));
@@ -863,16 +887,8 @@ void Context::attend_tile(int64_t il, std::span<const BatchEntry> batch, int64_t
   // Probabilities (f16 caches: rounded as the f16 value products see them).
   for (int64_t qi = 0; qi < nqt; ++qi) {
     const int64_t lo = qlo[static_cast<size_t>(qi)], hi = qhi[static_cast<size_t>(qi)];
-    float* s = &sc[static_cast<size_t>(qi * rowlen + (lo - origin))];
-    const float inv = softmax_exp(s, lo, hi, kq_scale, p.attn_softcap);
-    const __m256 iv = _mm256_set1_ps(inv);
-    int64_t i = 0;
-    for (; i + 8 <= hi - lo; i += 8) {
-      __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), iv);
-      if (kvt == KvType::f16) x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, 0));
-      _mm256_storeu_ps(s + i, x);
-    }
-    for (; i < hi - lo; ++i) s[i] = kvt == KvType::f16 ? round_fp16(s[i] * inv) : s[i] * inv;
+    softmax_probs(&sc[static_cast<size_t>(qi * rowlen + (lo - origin))], lo, hi, kq_scale, p.attn_softcap,
+                  kvt == KvType::f16);
   }
 
   // Value sums per lane slot (position % 32), chunk by chunk. Chunks start at multiples of 32
@@ -918,10 +934,9 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
   const int64_t group = p.n_head / p.n_head_kv, nq = p.n_embd_q();
   const KvType kvt = kv_->type();
   const ToFloatFn q8_to_float = type_ops(GgmlType::Q8_0).to_float;
-  const bool windowed = p.n_swa > 0 && (!p.swa_even_layers_only || il % 2 == 0);
-  const float kq_scale = p.q_scale != 0.0f ? 1.0f : 1.0f / std::sqrt(static_cast<float>(hdk));
+  const float kq_scale = kq_scale_of(p);
   const BatchEntry& e = batch[t];
-  const int64_t lo = windowed ? std::max<int64_t>(0, e.pos - p.n_swa + 1) : 0, hi = e.pos + 1, n = hi - lo;
+  const int64_t lo = first_key(p, il, e.pos), hi = e.pos + 1, n = hi - lo;
 
   thread_local std::vector<float> kb, vf, sc, qf, lanes;
   auto grow = [](std::vector<float>& v, int64_t k) {
@@ -970,18 +985,8 @@ void Context::attend_token(int64_t il, std::span<const BatchEntry> batch, int64_
       }
     }
   }
-  for (int64_t hh = 0; hh < group; ++hh) {
-    float* s = &sc[static_cast<size_t>(hh * ld)];
-    const float inv = softmax_exp(s, lo, hi, kq_scale, p.attn_softcap);
-    const __m256 iv = _mm256_set1_ps(inv);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + i), iv);
-      if (kvt == KvType::f16) x = _mm256_cvtph_ps(_mm256_cvtps_ph(x, 0));
-      _mm256_storeu_ps(s + i, x);
-    }
-    for (; i < n; ++i) s[i] = kvt == KvType::f16 ? round_fp16(s[i] * inv) : s[i] * inv;
-  }
+  for (int64_t hh = 0; hh < group; ++hh)
+    softmax_probs(&sc[static_cast<size_t>(hh * ld)], lo, hi, kq_scale, p.attn_softcap, kvt == KvType::f16);
 
   // Value sums per lane slot, chunk by chunk of positions (rows in position order; one slot's
   // rows are 32 apart).
