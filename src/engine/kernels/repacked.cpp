@@ -311,17 +311,39 @@ void q4k_kernel_avx2(int64_t nb, const uint8_t* group, const uint8_t* act, size_
 }
 #endif
 
+// The K-quant layouts' kernels this CPU runs, slowest first (avx2 null where the build has none).
+int k_kernels_available(Q4_Kx8Kernel scalar, Q4_Kx8Kernel avx2, Q4_Kx8Kernel vnni, Q4_Kx8KernelEntry* out,
+                        int max) {
+  int n = 0;
+  auto add = [&](const char* name, Q4_Kx8Kernel fn) {
+    if (n < max) out[n++] = {name, fn};
+  };
+  add("scalar", scalar);
+#ifdef AGORA_Q4_0X8_AVX2
+  if (avx2 && cpu_has_avx2_fma_f16c()) {
+    add("avx2", avx2);
+    if (cpu_has_avx_vnni() && vnni) add("avx-vnni", vnni);
+  }
+#else
+  (void)avx2;
+  (void)vnni;
+#endif
+  return n;
+}
+
+// AGORA_Q4_KX8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements; Q4_Kx8
+// and Q6_Kx8 alike); otherwise the fastest.
+Q4_Kx8KernelEntry k_kernel_choice(int (*available)(Q4_Kx8KernelEntry*, int)) {
+  Q4_Kx8KernelEntry all[4];
+  const int n = available(all, 4);
+  if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
+    for (int k = 0; k < n; ++k)
+      if (std::strcmp(all[k].name, want) == 0) return all[k];
+  return all[n - 1];
+}
+
 const Q4_Kx8KernelEntry& q4k_chosen() {
-  static const Q4_Kx8KernelEntry c = [] {
-    Q4_Kx8KernelEntry all[4];
-    const int n = q4_kx8_kernels_available(all, 4);
-    // AGORA_Q4_KX8_KERNEL=<name> picks one of the kernels this CPU runs (for A/B measurements; it
-    // applies to Q6_Kx8 too).
-    if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
-      for (int k = 0; k < n; ++k)
-        if (std::strcmp(all[k].name, want) == 0) return all[k];
-    return all[n - 1];  // listed slowest first
-  }();
+  static const Q4_Kx8KernelEntry c = k_kernel_choice(q4_kx8_kernels_available);
   return c;
 }
 
@@ -369,18 +391,11 @@ const char* q4_kx8_kernel_name() { return q4k_chosen().name; }
 Q4_Kx8Kernel q4_kx8_kernel_scalar() { return q4k_kernel_scalar; }
 
 int q4_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max) {
-  int n = 0;
-  auto add = [&](const char* name, Q4_Kx8Kernel fn) {
-    if (n < max) out[n++] = {name, fn};
-  };
-  add("scalar", q4k_kernel_scalar);
 #ifdef AGORA_Q4_0X8_AVX2
-  if (cpu_has_avx2_fma_f16c()) {
-    add("avx2", q4k_kernel_avx2);
-    if (cpu_has_avx_vnni() && q4_kx8_kernel_vnni) add("avx-vnni", q4_kx8_kernel_vnni);
-  }
+  return k_kernels_available(q4k_kernel_scalar, q4k_kernel_avx2, q4_kx8_kernel_vnni, out, max);
+#else
+  return k_kernels_available(q4k_kernel_scalar, nullptr, nullptr, out, max);
 #endif
-  return n;
 }
 
 }  // namespace agora
@@ -464,31 +479,17 @@ void repack_q6_kx8(const WeightView& w, uint8_t* dst, int64_t g0, int64_t g1) {
 }
 
 Q4_Kx8Kernel q6_kx8_kernel() {
-  static const Q4_Kx8Kernel k = [] {
-    Q4_Kx8KernelEntry all[4];
-    const int n = q6_kx8_kernels_available(all, 4);
-    if (const char* want = std::getenv("AGORA_Q4_KX8_KERNEL"); want && *want)
-      for (int j = 0; j < n; ++j)
-        if (std::strcmp(all[j].name, want) == 0) return all[j].fn;
-    return all[n - 1].fn;
-  }();
+  static const Q4_Kx8Kernel k = k_kernel_choice(q6_kx8_kernels_available).fn;
   return k;
 }
 Q4_Kx8Kernel q6_kx8_kernel_scalar() { return q6k_kernel_scalar; }
 
 int q6_kx8_kernels_available(Q4_Kx8KernelEntry* out, int max) {
-  int n = 0;
-  auto add = [&](const char* name, Q4_Kx8Kernel fn) {
-    if (n < max) out[n++] = {name, fn};
-  };
-  add("scalar", q6k_kernel_scalar);
 #ifdef AGORA_Q4_0X8_AVX2
-  if (cpu_has_avx2_fma_f16c()) {
-    add("avx2", q6k_kernel_avx2);
-    if (cpu_has_avx_vnni() && q6_kx8_kernel_vnni) add("avx-vnni", q6_kx8_kernel_vnni);
-  }
+  return k_kernels_available(q6k_kernel_scalar, q6k_kernel_avx2, q6_kx8_kernel_vnni, out, max);
+#else
+  return k_kernels_available(q6k_kernel_scalar, nullptr, nullptr, out, max);
 #endif
-  return n;
 }
 
 }  // namespace agora
