@@ -226,91 +226,6 @@ std::vector<uint8_t> random_q4k_matrix(int64_t n_in, int64_t n_out, std::mt19937
   return w;
 }
 
-// Every Q4_Kx8 kernel this CPU runs returns, per row and token, vec_dot_q4_k_q8_k's bits (the
-// scalar row kernel and the selected one), for 1..8 tokens.
-TEST(Q4_Kx8, EveryKernelEqualsTheRowKernel) {
-  std::mt19937 rng(21);
-  Q4_Kx8KernelEntry kernels[8];
-  const int n_kernels = q4_kx8_kernels_available(kernels, 8);
-  ASSERT_GE(n_kernels, 1);
-  std::printf("q4_kx8 kernels on this CPU:");
-  for (int k = 0; k < n_kernels; ++k) std::printf(" %s", kernels[k].name);
-  std::printf(" (selected: %s)\n", q4_kx8_kernel_name());
-  for (int64_t n_in : {256, 512, 1280}) {
-    const int64_t nb = n_in / QK_K;
-    for (int rep = 0; rep < 3; ++rep) {
-      auto w = random_q4k_matrix(n_in, 8, rng);
-      const WeightView v{GgmlType::Q4_K, w.data(), n_in, 8, row_size(GgmlType::Q4_K, n_in)};
-      ASSERT_TRUE(q4_kx8_eligible(v));
-      std::vector<uint8_t> packed(q4_kx8_bytes(n_in, 8));
-      repack_q4_kx8(v, packed.data(), 0, 1);
-      for (int n_act = 1; n_act <= 8; ++n_act) {
-        auto x = activations(n_in, n_act, rng);
-        const size_t act_row = row_size(GgmlType::Q8_K, n_in);
-        std::vector<uint8_t> act(act_row * n_act);
-        std::vector<Q8KBlockAux> aux(static_cast<size_t>(nb * n_act));
-        for (int t = 0; t < n_act; ++t) {
-          type_ops(GgmlType::Q8_K).from_float(x.data() + t * n_in, act.data() + t * act_row, n_in);
-          q8_k_block_aux(act.data() + t * act_row, nb, aux.data() + t * nb);
-        }
-        for (int k = 0; k < n_kernels; ++k) {
-          std::vector<float> got(8 * n_act, NAN);
-          kernels[k].fn(nb, packed.data(), act.data(), act_row, aux.data(), nb, n_act, got.data(), 8);
-          for (int t = 0; t < n_act; ++t)
-            for (int r = 0; r < 8; ++r) {
-              const uint8_t* row = w.data() + r * v.row_bytes;
-              const uint8_t* a = act.data() + t * act_row;
-              const float want = type_ops_scalar(GgmlType::Q4_K).vec_dot(n_in, row, a);
-              ASSERT_EQ(want, type_ops(GgmlType::Q4_K).vec_dot(n_in, row, a));
-              ASSERT_EQ(got[t * 8 + r], want)
-                  << kernels[k].name << " n_in " << n_in << " n_act " << n_act << " t " << t << " r " << r;
-            }
-        }
-      }
-    }
-  }
-}
-
-// matmul on the repacked matrix equals matmul on the rows, for any token count (batch
-// invariance) and thread count.
-TEST(Q4_Kx8, MatmulOnRepackedEqualsMatmulOnRows) {
-  std::mt19937 rng(22);
-  std::vector<uint8_t> s1, s2;
-  for (int threads : {1, 2, 3}) {
-    ThreadPool pool(threads);
-    for (int64_t n_in : {256, 768}) {
-      for (int64_t n_out : {8, 40, 136}) {
-        auto w = random_q4k_matrix(n_in, n_out, rng);
-        const WeightView rows{GgmlType::Q4_K, w.data(), n_in, n_out, row_size(GgmlType::Q4_K, n_in)};
-        std::vector<uint8_t> packed(q4_kx8_bytes(n_in, n_out));
-        repack_q4_kx8(rows, packed.data(), 0, n_out / 8);
-        WeightView pv = rows;
-        pv.data = packed.data();
-        pv.layout = WeightLayout::q4_kx8;
-        for (int64_t n_tok : {1, 2, 5, 8, 9, 33, 70}) {
-          auto x = activations(n_in, n_tok, rng);
-          std::vector<float> a(n_out * n_tok, NAN), b(n_out * n_tok, NAN);
-          matmul(rows, x.data(), n_tok, a.data(), pool, s1);
-          matmul(pv, x.data(), n_tok, b.data(), pool, s2);
-          for (size_t i = 0; i < a.size(); ++i)
-            ASSERT_EQ(a[i], b[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
-                                  << n_tok << " i " << i;
-          EXPECT_GE(s2.size(), matmul_scratch_bytes(pv, n_tok));
-        }
-      }
-    }
-  }
-}
-
-TEST(Q4_Kx8, OnlyWholeGroupsOfQ4_KRowsAreEligible) {
-  const size_t rb = row_size(GgmlType::Q4_K, 256);
-  std::vector<uint8_t> w(rb * 12);
-  EXPECT_TRUE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 8, rb}));
-  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 12, rb}));
-  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q6_K, w.data(), 256, 8, row_size(GgmlType::Q6_K, 256)}));
-  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 8, rb + 4}));
-}
-
 // Q6_K rows: random, with extremes (every quant 31 or -32, scales 127 and -128).
 std::vector<uint8_t> random_q6k_matrix(int64_t n_in, int64_t n_out, std::mt19937& rng) {
   std::vector<uint8_t> w;
@@ -329,22 +244,36 @@ std::vector<uint8_t> random_q6k_matrix(int64_t n_in, int64_t n_out, std::mt19937
   return w;
 }
 
-TEST(Q6_Kx8, EveryKernelEqualsTheRowKernel) {
-  std::mt19937 rng(31);
+// A K-quant eight-row layout under test: its file type, random rows, and the repacked.h API.
+struct KLayout {
+  GgmlType type;
+  WeightLayout layout;
+  std::vector<uint8_t> (*matrix)(int64_t n_in, int64_t n_out, std::mt19937& rng);
+  bool (*eligible)(const WeightView&);
+  size_t (*bytes)(int64_t n_in, int64_t n_out);
+  void (*repack)(const WeightView&, uint8_t*, int64_t, int64_t);
+  int (*available)(Q4_Kx8KernelEntry*, int);
+};
+
+// Every kernel of the layout this CPU runs returns, per row and token, the row kernel's bits (the
+// scalar row kernel and the selected one), for 1..8 tokens.
+void expect_every_kernel_equals_the_row_kernel(const KLayout& L, uint32_t seed) {
+  std::mt19937 rng(seed);
   Q4_Kx8KernelEntry kernels[8];
-  const int n_kernels = q6_kx8_kernels_available(kernels, 8);
+  const int n_kernels = L.available(kernels, 8);
   ASSERT_GE(n_kernels, 1);
-  std::printf("q6_kx8 kernels on this CPU:");
+  const std::string_view name = type_name(L.type);
+  std::printf("%.*sx8 kernels on this CPU:", static_cast<int>(name.size()), name.data());
   for (int k = 0; k < n_kernels; ++k) std::printf(" %s", kernels[k].name);
   std::printf("\n");
   for (int64_t n_in : {256, 512, 1280}) {
     const int64_t nb = n_in / QK_K;
     for (int rep = 0; rep < 3; ++rep) {
-      auto w = random_q6k_matrix(n_in, 8, rng);
-      const WeightView v{GgmlType::Q6_K, w.data(), n_in, 8, row_size(GgmlType::Q6_K, n_in)};
-      ASSERT_TRUE(q6_kx8_eligible(v));
-      std::vector<uint8_t> packed(q6_kx8_bytes(n_in, 8));
-      repack_q6_kx8(v, packed.data(), 0, 1);
+      auto w = L.matrix(n_in, 8, rng);
+      const WeightView v{L.type, w.data(), n_in, 8, row_size(L.type, n_in)};
+      ASSERT_TRUE(L.eligible(v));
+      std::vector<uint8_t> packed(L.bytes(n_in, 8));
+      L.repack(v, packed.data(), 0, 1);
       for (int n_act = 1; n_act <= 8; ++n_act) {
         auto x = activations(n_in, n_act, rng);
         const size_t act_row = row_size(GgmlType::Q8_K, n_in);
@@ -361,8 +290,8 @@ TEST(Q6_Kx8, EveryKernelEqualsTheRowKernel) {
             for (int r = 0; r < 8; ++r) {
               const uint8_t* row = w.data() + r * v.row_bytes;
               const uint8_t* a = act.data() + t * act_row;
-              const float want = type_ops_scalar(GgmlType::Q6_K).vec_dot(n_in, row, a);
-              ASSERT_EQ(want, type_ops(GgmlType::Q6_K).vec_dot(n_in, row, a));
+              const float want = type_ops_scalar(L.type).vec_dot(n_in, row, a);
+              ASSERT_EQ(want, type_ops(L.type).vec_dot(n_in, row, a));
               ASSERT_EQ(got[t * 8 + r], want)
                   << kernels[k].name << " n_in " << n_in << " n_act " << n_act << " t " << t << " r " << r;
             }
@@ -372,20 +301,22 @@ TEST(Q6_Kx8, EveryKernelEqualsTheRowKernel) {
   }
 }
 
-TEST(Q6_Kx8, MatmulOnRepackedEqualsMatmulOnRows) {
-  std::mt19937 rng(32);
+// matmul on the repacked matrix equals matmul on the rows, for any token count (batch
+// invariance) and thread count.
+void expect_matmul_on_repacked_equals_rows(const KLayout& L, uint32_t seed) {
+  std::mt19937 rng(seed);
   std::vector<uint8_t> s1, s2;
   for (int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
     for (int64_t n_in : {256, 768}) {
       for (int64_t n_out : {8, 40, 136}) {
-        auto w = random_q6k_matrix(n_in, n_out, rng);
-        const WeightView rows{GgmlType::Q6_K, w.data(), n_in, n_out, row_size(GgmlType::Q6_K, n_in)};
-        std::vector<uint8_t> packed(q6_kx8_bytes(n_in, n_out));
-        repack_q6_kx8(rows, packed.data(), 0, n_out / 8);
+        auto w = L.matrix(n_in, n_out, rng);
+        const WeightView rows{L.type, w.data(), n_in, n_out, row_size(L.type, n_in)};
+        std::vector<uint8_t> packed(L.bytes(n_in, n_out));
+        L.repack(rows, packed.data(), 0, n_out / 8);
         WeightView pv = rows;
         pv.data = packed.data();
-        pv.layout = WeightLayout::q6_kx8;
+        pv.layout = L.layout;
         for (int64_t n_tok : {1, 2, 5, 8, 9, 33, 70}) {
           auto x = activations(n_in, n_tok, rng);
           std::vector<float> a(n_out * n_tok, NAN), b(n_out * n_tok, NAN);
@@ -394,11 +325,35 @@ TEST(Q6_Kx8, MatmulOnRepackedEqualsMatmulOnRows) {
           for (size_t i = 0; i < a.size(); ++i)
             ASSERT_EQ(a[i], b[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
                                   << n_tok << " i " << i;
+          EXPECT_GE(s2.size(), matmul_scratch_bytes(pv, n_tok));
         }
       }
     }
   }
 }
+
+const KLayout kQ4_Kx8{GgmlType::Q4_K, WeightLayout::q4_kx8, random_q4k_matrix, q4_kx8_eligible,
+                      q4_kx8_bytes, repack_q4_kx8, q4_kx8_kernels_available};
+const KLayout kQ6_Kx8{GgmlType::Q6_K, WeightLayout::q6_kx8, random_q6k_matrix, q6_kx8_eligible,
+                      q6_kx8_bytes, repack_q6_kx8, q6_kx8_kernels_available};
+
+TEST(Q4_Kx8, EveryKernelEqualsTheRowKernel) {
+  std::printf("q4_kx8 selected: %s\n", q4_kx8_kernel_name());
+  expect_every_kernel_equals_the_row_kernel(kQ4_Kx8, 21);
+}
+TEST(Q4_Kx8, MatmulOnRepackedEqualsMatmulOnRows) { expect_matmul_on_repacked_equals_rows(kQ4_Kx8, 22); }
+TEST(Q6_Kx8, EveryKernelEqualsTheRowKernel) { expect_every_kernel_equals_the_row_kernel(kQ6_Kx8, 31); }
+TEST(Q6_Kx8, MatmulOnRepackedEqualsMatmulOnRows) { expect_matmul_on_repacked_equals_rows(kQ6_Kx8, 32); }
+
+TEST(Q4_Kx8, OnlyWholeGroupsOfQ4_KRowsAreEligible) {
+  const size_t rb = row_size(GgmlType::Q4_K, 256);
+  std::vector<uint8_t> w(rb * 12);
+  EXPECT_TRUE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 8, rb}));
+  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 12, rb}));
+  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q6_K, w.data(), 256, 8, row_size(GgmlType::Q6_K, 256)}));
+  EXPECT_FALSE(q4_kx8_eligible({GgmlType::Q4_K, w.data(), 256, 8, rb + 4}));
+}
+
 
 }  // namespace
 }  // namespace agora
