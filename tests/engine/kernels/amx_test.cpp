@@ -64,11 +64,11 @@ TEST(AmxQ4_0x8, EqualsTheQ4_0x8AndQ8_0x8Kernels) {
           }
           std::vector<float> ref(n_out * n_tok, NAN), got(n_out * n_tok, NAN);
           const size_t group_bytes = static_cast<size_t>(nb) * (q8 ? kQ8_0x8RecordBytes : kQ4_0x8RecordBytes);
+          const Q4_0x8Kernel kernel = q8 ? q8_0x8_kernel() : q4_0x8_kernel();
           for (int64_t g = 0; g < n_out / 8; ++g)
             for (int64_t t = 0; t < n_tok; t += 8)
-              (q8 ? q8_0x8_kernel() : q4_0x8_kernel())(nb, packed.data() + g * group_bytes, act.data() + t * act_row, act_row, aux.data() + t * nb,
-                              nb, static_cast<int>(std::min<int64_t>(8, n_tok - t)), ref.data() + t * n_out + g * 8,
-                              n_out);
+              kernel(nb, packed.data() + g * group_bytes, act.data() + t * act_row, act_row, aux.data() + t * nb, nb,
+                     static_cast<int>(std::min<int64_t>(8, n_tok - t)), ref.data() + t * n_out + g * 8, n_out);
           matmul_q4_0x8_amx(v, act.data(), act_row, aux.data(), n_tok, got.data(), pool);
           for (size_t i = 0; i < ref.size(); ++i)
             ASSERT_EQ(got[i], ref[i]) << "threads " << threads << " n_in " << n_in << " n_out " << n_out << " n_tok "
